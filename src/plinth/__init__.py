@@ -1,0 +1,83 @@
+"""plinth: one MLOps platform. This module is the Python SDK's public surface::
+
+import plinth
+
+with plinth.start_run(experiment="iris", params={"C": 1.0}) as run:
+    for step in range(100):
+        plinth.log_metric("loss", 1 / (step + 1))
+"""
+
+from plinth.config import Settings
+from plinth.connect import Platform, connect
+from plinth.entities.tracking import DatasetInput, MetricHistory, Run, RunStatus
+from plinth.errors import (
+    AlreadyExists,
+    Conflict,
+    FilterSyntaxError,
+    InvalidArgument,
+    NotFound,
+    PlinthError,
+    Unavailable,
+)
+from plinth.sdk.fluent import (
+    ActiveRun,
+    active_run,
+    end_run,
+    flush,
+    get_metric_history,
+    get_run,
+    log_artifact,
+    log_artifacts,
+    log_input,
+    log_metric,
+    log_metrics,
+    log_param,
+    log_params,
+    search_runs,
+    set_experiment,
+    set_tag,
+    set_tags,
+    set_url,
+    start_run,
+    sync,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ActiveRun",
+    "AlreadyExists",
+    "Conflict",
+    "DatasetInput",
+    "FilterSyntaxError",
+    "InvalidArgument",
+    "MetricHistory",
+    "NotFound",
+    "Platform",
+    "PlinthError",
+    "Run",
+    "RunStatus",
+    "Settings",
+    "Unavailable",
+    "__version__",
+    "active_run",
+    "connect",
+    "end_run",
+    "flush",
+    "get_metric_history",
+    "get_run",
+    "log_artifact",
+    "log_artifacts",
+    "log_input",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
+    "search_runs",
+    "set_experiment",
+    "set_tag",
+    "set_tags",
+    "set_url",
+    "start_run",
+    "sync",
+]

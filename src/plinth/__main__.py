@@ -1,0 +1,5 @@
+"""``python -m plinth`` is the ``plinth`` command."""
+
+from plinth.cli.main import app
+
+app()

@@ -1,0 +1,1 @@
+"""Artifact storage: content-addressed blobs over fsspec, and per-run manifests."""

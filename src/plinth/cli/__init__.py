@@ -1,0 +1,1 @@
+"""The ``plinth`` command (Typer + Rich)."""

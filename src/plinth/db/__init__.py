@@ -1,0 +1,1 @@
+"""The metadata database: engine, tables and migrations."""

@@ -1,0 +1,87 @@
+"""The database handle: one engine, short read and write transactions.
+
+SQLite runs in WAL mode with a busy timeout. Write transactions start with
+``BEGIN IMMEDIATE`` (so a reader never has to upgrade to a writer and hit SQLITE_BUSY) and
+are funnelled through one lock per process, so concurrent writers queue instead of spinning
+on the busy handler. PostgreSQL needs neither: it gets a connection pool and plain
+transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import ConnectionPoolEntry
+
+_WRITE_OPTION = "plinth_write"
+
+
+class Database:
+    """An engine plus the transaction discipline every store uses."""
+
+    def __init__(self, url: str, *, sqlite_synchronous: str = "NORMAL") -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.is_postgres = self.url.get_backend_name() == "postgresql"
+        if self.is_sqlite:
+            database = self.url.database
+            if database and database != ":memory:":
+                Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(
+                self.url,
+                connect_args={"check_same_thread": False, "timeout": 60},
+                pool_size=8,
+                max_overflow=32,
+            )
+            _configure_sqlite(self.engine, sqlite_synchronous)
+            self._write_lock: AbstractContextManager[Any] = threading.Lock()
+        else:
+            self.engine = create_engine(self.url, pool_size=10, max_overflow=30, pool_pre_ping=True)
+            self._write_lock = nullcontext()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection inside a read transaction (a consistent snapshot)."""
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection inside a write transaction; committed on success, rolled back on error."""
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(**{_WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
+    """Take transaction control from the sqlite3 module and set the pragmas we rely on."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA cache_size=-65536")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")

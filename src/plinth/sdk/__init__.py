@@ -1,0 +1,1 @@
+"""The Python user's face: the active-run API, the metric buffer and autologging."""

@@ -1,0 +1,139 @@
+"""Metric logging that never blocks the training loop.
+
+``log_metric`` appends a tuple to a deque and returns. A background thread sends what has
+gathered every ``flush_interval`` seconds, or sooner once ``flush_max_points`` wait, as
+columnar batches through whichever store ``connect`` chose. Each batch carries an
+idempotency key, so the REST store's retries never store a point twice, and an
+unreachable server sends batches to the spool instead of losing them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from plinth.entities.common import new_id
+from plinth.entities.tracking import MetricBatch, RunBatch, RunUpdate
+from plinth.errors import PlinthError, Unavailable
+
+logger = logging.getLogger("plinth.sdk")
+
+Point = tuple[str, str, float, int, int]  # run_id, key, value, step, timestamp
+BATCH_LIMIT = 100_000
+"""Most points in one request; bigger backlogs go as several batches."""
+
+
+class MetricBuffer:
+    """Buffers points per process and flushes them in the background."""
+
+    def __init__(
+        self,
+        send: Callable[[str, RunBatch], Any],
+        *,
+        interval: float = 0.1,
+        max_points: int = 20_000,
+    ) -> None:
+        self._send = send
+        self._interval = interval
+        self._max_points = max_points
+        self._points: deque[Point] = deque()
+        self._wakeup = threading.Event()
+        self._send_lock = threading.Lock()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._thread_lock = threading.Lock()
+        self.failed_batches = 0
+
+    def append(self, point: Point) -> None:
+        """Queue one point (called from the training loop: must stay cheap)."""
+        self._points.append(point)
+        if self._thread is None:
+            self._start()
+        if len(self._points) >= self._max_points:
+            self._wakeup.set()
+
+    def _start(self) -> None:
+        with self._thread_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="plinth-metric-flusher", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping:
+            self._wakeup.wait(self._interval)
+            self._wakeup.clear()
+            try:
+                self.flush()
+            except Exception:  # the flusher must survive anything; flush() logs details
+                logger.exception("background metric flush failed")
+
+    def flush(self, updates: dict[str, RunUpdate] | None = None) -> None:
+        """Send every queued point now; ``updates`` rides along with the last batch of each
+        run (used to finish a run in the same request as its final points)."""
+        with self._send_lock:
+            pending = dict(updates or {})
+            while self._points:
+                for run_id, batch in self._drain(pending):
+                    self._deliver(run_id, batch)
+            for run_id, update in pending.items():
+                self._deliver(
+                    run_id,
+                    RunBatch.model_construct(
+                        batch_id=new_id(), metrics=None, params={}, tags={}, update=update
+                    ),
+                )
+
+    def _drain(self, updates: dict[str, RunUpdate]) -> list[tuple[str, RunBatch]]:
+        by_run: dict[str, list[Point]] = {}
+        points = self._points
+        for _ in range(min(len(points), BATCH_LIMIT)):
+            point = points.popleft()
+            by_run.setdefault(point[0], []).append(point)
+        batches = []
+        for run_id, run_points in by_run.items():
+            _, keys, values, steps, stamps = zip(*run_points, strict=True)
+            metrics = MetricBatch.model_construct(
+                keys=list(keys), values=list(values), steps=list(steps), timestamps=list(stamps)
+            )
+            update = updates.pop(run_id, None) if not points else None
+            batches.append(
+                (
+                    run_id,
+                    RunBatch.model_construct(
+                        batch_id=new_id(), metrics=metrics, params={}, tags={}, update=update
+                    ),
+                )
+            )
+        return batches
+
+    def _deliver(self, run_id: str, batch: RunBatch) -> None:
+        delay = 0.05
+        while True:
+            try:
+                self._send(run_id, batch)
+                return
+            except Unavailable:  # local database busy or server unreachable without spool
+                if self._stopping:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+            except PlinthError as exc:
+                self.failed_batches += 1
+                logger.error(
+                    "plinth refused %d metric points for run %s: %s", batch.point_count, run_id, exc
+                )
+                return
+
+    def close(self) -> None:
+        """Flush and stop the background thread."""
+        self.flush()
+        self._stopping = True
+        self._wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

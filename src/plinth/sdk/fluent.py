@@ -1,0 +1,380 @@
+"""The active-run API: ``with plinth.start_run(): plinth.log_metric("loss", 0.1)``.
+
+Runs get their 32-hex id on the client, so ``start_run`` works even while the server is
+unreachable (the creation waits in the spool). Metrics go through the background buffer;
+params, tags and inputs are written at once so conflicts surface where they happen.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from plinth.entities import limits
+from plinth.entities.common import Page, new_id, now_ms
+from plinth.entities.tracking import DatasetInput, MetricHistory, Run, RunStatus, RunUpdate
+from plinth.errors import InvalidArgument
+from plinth.sdk import session
+from plinth.sdk.datasets import describe_dataset
+from plinth.sdk.source import current_source, current_user
+from plinth.tracking.system_metrics import SystemMetricsSampler
+
+
+class ActiveRun:
+    """A started run; a context manager that ends it (failed if the block raised)."""
+
+    def __init__(self, run: Run, sampler: SystemMetricsSampler | None) -> None:
+        self.id = run.id
+        self.name = run.name
+        self.experiment_id = run.experiment_id
+        self._sampler = sampler
+        self._steps: dict[str, int] = {}
+
+    @property
+    def run(self) -> Run:
+        """The run as stored now (fetched from the store)."""
+        return get_run(self.id)
+
+    def __enter__(self) -> ActiveRun:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is None:
+            status = RunStatus.FINISHED
+        elif issubclass(exc_type, KeyboardInterrupt):
+            status = RunStatus.KILLED
+        else:
+            status = RunStatus.FAILED
+        end_run(status, run_id=self.id)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.name} id={self.id}>"
+
+
+_stack: list[ActiveRun] = []
+_stack_lock = threading.Lock()
+_experiment: dict[str, str | None] = {"name": None, "id": None, "project": "default"}
+_checked_keys: set[str] = set()
+
+
+def set_url(url: str | None) -> None:
+    """Talk to the plinth server at ``url`` (None: back to local mode on the data dir)."""
+    session.configure(url=url)
+
+
+def set_experiment(
+    name: str | None = None, *, experiment_id: str | None = None, project: str = "default"
+) -> str:
+    """Make later runs go to this experiment (created if missing); returns its id."""
+    tracking = session.current().platform.tracking
+    if experiment_id is None:
+        if name is None:
+            raise InvalidArgument.for_field("name", "give a name or an experiment_id")
+        experiment_id = tracking.get_or_create_experiment(name, project).id
+    _experiment.update(name=name, id=experiment_id, project=project)
+    return experiment_id
+
+
+def start_run(
+    run_id: str | None = None,
+    *,
+    experiment: str | None = None,
+    experiment_id: str | None = None,
+    project: str | None = None,
+    name: str | None = None,
+    nested: bool = False,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    notes: str = "",
+    system_metrics: bool | None = None,
+) -> ActiveRun:
+    """Start (or, with ``run_id``, resume) a run and make it the active one."""
+    current = session.current()
+    tracking = current.platform.tracking
+    with _stack_lock:
+        if _stack and not nested:
+            raise InvalidArgument.for_field(
+                "nested", f"run {_stack[-1].id} is active; end it or pass nested=True"
+            )
+        parent = _stack[-1].id if _stack else None
+    project = project or _experiment["project"] or "default"
+    if experiment_id is None and experiment is not None:
+        experiment_id = tracking.get_or_create_experiment(experiment, project).id
+    experiment_id = experiment_id or _experiment["id"]
+    if run_id is not None:
+        run = _resume(run_id)
+    else:
+        run = tracking.create_run(
+            run_id=new_id(),
+            experiment_id=experiment_id,
+            project=project,
+            name=name,
+            start_time=now_ms(),
+            user=current_user(),
+            source=current_source(),
+            parent_run_id=parent,
+            notes=notes,
+            params=dict(params or {}),
+            tags={k: str(v) for k, v in (tags or {}).items()},
+        )
+    enabled = current.settings.system_metrics if system_metrics is None else system_metrics
+    sampler = None
+    if enabled:
+        sampler = SystemMetricsSampler(
+            lambda values: _log_values(run.id, values), current.settings.system_metrics_interval
+        )
+        sampler.start()
+    active = ActiveRun(run, sampler)
+    with _stack_lock:
+        _stack.append(active)
+    return active
+
+
+def _resume(run_id: str) -> Run:
+    tracking = session.current().platform.tracking
+    tracking.store.get_run(run_id)
+    return tracking.store.update_run(run_id, RunUpdate(status=RunStatus.RUNNING))
+
+
+def active_run() -> ActiveRun | None:
+    return _stack[-1] if _stack else None
+
+
+def _active_id(run_id: str | None = None) -> str:
+    if run_id is not None:
+        return run_id
+    if not _stack:
+        raise InvalidArgument.for_field("run_id", "no active run: call plinth.start_run() first")
+    return _stack[-1].id
+
+
+def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None = None) -> None:
+    """End the active run (or ``run_id``): flush its metrics and set its status."""
+    run_id = _active_id(run_id)
+    status = RunStatus(status)
+    with _stack_lock:
+        ended = [a for a in _stack if a.id == run_id]
+        for active in ended:
+            _stack.remove(active)
+    for active in ended:
+        if active._sampler is not None:
+            active._sampler.stop()
+    update = RunUpdate(status=status, end_time=now_ms())
+    session.current().buffer.flush(updates={run_id: update})
+
+
+def end_all_runs() -> None:
+    """Called at exit: finish whatever is still active, innermost first."""
+    while _stack:
+        end_run(RunStatus.FINISHED, run_id=_stack[-1].id)
+
+
+def flush() -> None:
+    """Block until every buffered metric has been written (or spooled)."""
+    session.current().buffer.flush()
+
+
+def log_metric(
+    key: str,
+    value: float,
+    step: int | None = None,
+    timestamp: int | None = None,
+    *,
+    run_id: str | None = None,
+) -> None:
+    """Buffer one point; returns at once. Without ``step``, each key counts 0, 1, 2, ..."""
+    if run_id is None:
+        if not _stack:
+            raise InvalidArgument.for_field(
+                "run_id", "no active run: call plinth.start_run() first"
+            )
+        active = _stack[-1]
+        run_id = active.id
+    else:
+        active = None
+    if key not in _checked_keys:
+        _check_key(key)
+    if step is None:
+        steps = active._steps if active is not None else _orphan_steps.setdefault(run_id, {})
+        step = steps.get(key, -1) + 1
+        steps[key] = step
+    session.current().buffer.append(
+        (
+            run_id,
+            key,
+            float(value),
+            step,
+            timestamp if timestamp is not None else time.time_ns() // 1_000_000,
+        )
+    )
+
+
+_orphan_steps: dict[str, dict[str, int]] = {}
+
+
+def _check_key(key: str) -> None:
+    if (
+        not isinstance(key, str)
+        or not key
+        or len(key) > limits.MAX_NAME_LENGTH
+        or not limits.KEY_PATTERN.match(key)
+    ):
+        raise InvalidArgument.for_field(
+            "key", f"{key!r}: 1 to {limits.MAX_NAME_LENGTH} letters, digits, '_-./:' or spaces"
+        )
+    _checked_keys.add(key)
+
+
+def log_metrics(
+    values: Mapping[str, float],
+    step: int | None = None,
+    timestamp: int | None = None,
+    *,
+    run_id: str | None = None,
+) -> None:
+    for key, value in values.items():
+        log_metric(key, value, step, timestamp, run_id=run_id)
+
+
+def _log_values(run_id: str, values: Mapping[str, float]) -> None:
+    stamp = now_ms()
+    for key, value in values.items():
+        log_metric(key, value, timestamp=stamp, run_id=run_id)
+
+
+def log_param(key: str, value: Any, *, run_id: str | None = None) -> Any:
+    """Log a param (its type is kept); logging a different value for it later is an error."""
+    log_params({key: value}, run_id=run_id)
+    return value
+
+
+def log_params(params: Mapping[str, Any], *, run_id: str | None = None) -> None:
+    session.current().platform.tracking.log_params(_active_id(run_id), params)
+
+
+def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
+    set_tags({key: value}, run_id=run_id)
+
+
+def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
+    session.current().platform.tracking.set_tags(_active_id(run_id), tags)
+
+
+def log_input(
+    data: Any = None,
+    *,
+    name: str,
+    context: str = "training",
+    source: str | None = None,
+    digest: str | None = None,
+    schema: dict[str, Any] | None = None,
+    run_id: str | None = None,
+) -> DatasetInput:
+    """Record a data set the run read (a DataFrame, an array, or a digest you computed)."""
+    dataset = (
+        data
+        if isinstance(data, DatasetInput)
+        else describe_dataset(
+            data, name=name, source=source, context=context, digest=digest, schema=schema
+        )
+    )
+    session.current().platform.tracking.log_inputs(_active_id(run_id), [dataset])
+    return dataset
+
+
+def log_artifact(
+    local_path: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    *,
+    run_id: str | None = None,
+) -> None:
+    """Upload a file to ``artifact_path/<file name>`` of the run."""
+    path = Path(local_path)
+    if not path.is_file():
+        raise InvalidArgument.for_field("local_path", f"{path} is not a file")
+    destination = f"{artifact_path.strip('/')}/{path.name}" if artifact_path else path.name
+    with open(path, "rb") as source:
+        session.current().platform.artifacts.upload(_active_id(run_id), destination, source)
+
+
+def log_artifacts(
+    local_dir: str | os.PathLike[str],
+    artifact_path: str | None = None,
+    *,
+    run_id: str | None = None,
+) -> int:
+    """Upload every file under ``local_dir``, keeping the folder layout; returns the count."""
+    root = Path(local_dir)
+    if not root.is_dir():
+        raise InvalidArgument.for_field("local_dir", f"{root} is not a folder")
+    target = _active_id(run_id)
+    count = 0
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = file.relative_to(root).as_posix()
+        destination = f"{artifact_path.strip('/')}/{relative}" if artifact_path else relative
+        with open(file, "rb") as source:
+            session.current().platform.artifacts.upload(target, destination, source)
+        count += 1
+    return count
+
+
+def get_run(run_id: str) -> Run:
+    flush()
+    return session.current().platform.tracking.store.get_run(run_id)
+
+
+def search_runs(
+    filter: str = "",
+    order_by: Iterable[str] = (),
+    max_results: int = 1000,
+    *,
+    experiment_ids: Iterable[str] = (),
+    experiment_names: Iterable[str] = (),
+    project: str | None = None,
+    page_token: str | None = None,
+) -> list[Run]:
+    """Runs matching ``filter``, in ``order_by`` order, at most ``max_results``."""
+    flush()
+    tracking = session.current().platform.tracking
+    ids = list(experiment_ids)
+    for experiment_name in experiment_names:
+        ids.append(tracking.store.get_experiment_by_name(project or "default", experiment_name).id)
+    found: list[Run] = []
+    token = page_token
+    while len(found) < max_results:
+        page: Page[Run] = tracking.search_runs(
+            filter=filter,
+            order_by=list(order_by),
+            experiment_ids=ids,
+            project=project,
+            max_results=min(max_results - len(found), limits.MAX_RESULTS),
+            page_token=token,
+        )
+        found.extend(page.items)
+        token = page.next_page_token
+        if token is None:
+            break
+    return found
+
+
+def get_metric_history(run_id: str, key: str, *, max_points: int | None = None) -> MetricHistory:
+    flush()
+    return session.current().platform.tracking.get_metric_history(
+        run_id, key, max_points=max_points
+    )
+
+
+def sync() -> int:
+    """Upload what the client spooled while the server was unreachable."""
+    store = session.current().platform.tracking.store
+    return int(store.sync()) if hasattr(store, "sync") else 0

@@ -1,0 +1,1 @@
+"""The HTTP server: a thin FastAPI skin over the services."""

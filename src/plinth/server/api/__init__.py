@@ -1,0 +1,1 @@
+"""One APIRouter per component; routes parse, authorize, call a service and serialize."""

@@ -1,0 +1,51 @@
+"""Run artifacts: streamed up and down, never held whole in memory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+
+from plinth.entities.artifacts import ArtifactInfo
+from plinth.server.deps import ArtifactsDep
+from plinth.server.streaming import BlockingBodyReader, media_type_for
+
+router = APIRouter(tags=["artifacts"])
+
+RunIdPath = Annotated[str, Field(max_length=64)]
+
+
+@router.put("/runs/{run_id}/artifacts/{path:path}")
+async def upload_artifact(
+    run_id: RunIdPath, path: str, request: Request, artifacts: ArtifactsDep
+) -> ArtifactInfo:
+    """The request body is the file's bytes."""
+    reader = BlockingBodyReader(request)
+    return await run_in_threadpool(artifacts.upload, run_id, path, reader)
+
+
+@router.get("/runs/{run_id}/artifacts")
+def list_artifacts(
+    run_id: RunIdPath,
+    artifacts: ArtifactsDep,
+    path: Annotated[str, Query(max_length=1024)] = "",
+) -> list[ArtifactInfo]:
+    return artifacts.list(run_id, path)
+
+
+@router.get("/runs/{run_id}/artifacts/{path:path}")
+def download_artifact(run_id: RunIdPath, path: str, artifacts: ArtifactsDep) -> StreamingResponse:
+    info = artifacts.stat(run_id, path)
+    chunks = artifacts.download(run_id, info.path)
+    return StreamingResponse(
+        chunks,
+        media_type=media_type_for(info.path),
+        headers={
+            "Content-Length": str(info.size),
+            "ETag": f'"{info.digest}"',
+            "X-Plinth-Digest": f"sha256:{info.digest}",
+        },
+    )

@@ -1,0 +1,59 @@
+"""``create_app(settings)``: the server, built from settings with nothing made at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from plinth import __version__
+from plinth.config import Settings
+from plinth.db.engine import Database
+from plinth.db.migrate import upgrade_if_needed
+from plinth.plugins import blob_store_for
+from plinth.server.api import artifacts, experiments, health, runs
+from plinth.server.deps import ServerState, authorize
+from plinth.server.observability import ServerMetrics
+from plinth.server.problems import install_problem_handlers
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
+    """Build the app: database (migrated), blob store, routers, error handlers, metrics."""
+    settings = settings or Settings()
+    database = Database(
+        settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
+    )
+    if migrate:
+        upgrade_if_needed(database)
+    state = ServerState(
+        settings=settings,
+        database=database,
+        blobs=blob_store_for(settings.resolved_artifacts_url),
+        metrics=ServerMetrics(),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="plinth",
+        version=__version__,
+        description="Experiment tracking, artifacts and models: one platform.",
+        lifespan=lifespan,
+    )
+    app.state.plinth = state
+    install_problem_handlers(app)
+    state.metrics.install(app)
+    authorized = [Depends(authorize)]
+    app.include_router(health.router, dependencies=authorized)
+    for router in (experiments.router, runs.router, artifacts.router):
+        app.include_router(router, prefix=API_PREFIX, dependencies=authorized)
+    from plinth.server.ui import pages
+
+    pages.install(app)
+    return app

@@ -1,0 +1,58 @@
+"""Dependencies that make routes read like prose: ``tracking: TrackingDep``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from plinth.artifacts.sql import SqlRunArtifactStore
+from plinth.artifacts.store import BlobStore
+from plinth.config import Settings
+from plinth.db.engine import Database
+from plinth.entities.common import ANONYMOUS_ACTOR, Actor
+from plinth.server.observability import ServerMetrics
+from plinth.tracking.service import TrackingService
+from plinth.tracking.sql import SqlTrackingStore
+
+
+@dataclass
+class ServerState:
+    """What the app factory builds once and every request shares."""
+
+    settings: Settings
+    database: Database
+    blobs: BlobStore
+    metrics: ServerMetrics
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.plinth
+    return state
+
+
+StateDep = Annotated[ServerState, Depends(get_state)]
+
+
+def authorize(request: Request) -> Actor:
+    """The one authorization dependency every route passes. Until authentication exists it
+    allows everything and names the actor ``anonymous``."""
+    actor = Actor(name=ANONYMOUS_ACTOR)
+    request.state.actor = actor
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(authorize)]
+
+
+def tracking_service(state: StateDep, actor: CurrentActor) -> TrackingService:
+    return TrackingService(SqlTrackingStore(state.database, actor.name))
+
+
+def run_artifact_store(state: StateDep) -> SqlRunArtifactStore:
+    return SqlRunArtifactStore(state.database, state.blobs)
+
+
+TrackingDep = Annotated[TrackingService, Depends(tracking_service)]
+ArtifactsDep = Annotated[SqlRunArtifactStore, Depends(run_artifact_store)]

@@ -1,0 +1,85 @@
+"""Every error leaves the server as RFC 9457 problem+json, with the field and the reason."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from plinth.errors import (
+    FieldError,
+    InvalidArgument,
+    NotFound,
+    PayloadTooLarge,
+    PlinthError,
+    Unauthenticated,
+)
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+logger = logging.getLogger("plinth.server")
+
+
+def problem_response(error: PlinthError, request: Request) -> JSONResponse:
+    return JSONResponse(
+        error.to_problem(instance=request.url.path),
+        status_code=error.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+    )
+
+
+def _location(loc: tuple[object, ...] | list[object]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:] or parts
+    return ".".join(parts) or "body"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(PlinthError)
+    async def _plinth_error(request: Request, exc: PlinthError) -> JSONResponse:
+        if exc.status >= 500:
+            logger.error("request failed: %s", exc)
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            FieldError(_location(error.get("loc", ())), str(error.get("msg", "invalid")))
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
+        error = InvalidArgument(f"invalid request: {summary}", errors)
+        return problem_response(error, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        mapped: PlinthError
+        if exc.status_code == 404:
+            mapped = NotFound(f"no route for {request.method} {request.url.path}")
+        elif exc.status_code == 401:
+            mapped = Unauthenticated(str(exc.detail))
+        elif exc.status_code == 413:
+            mapped = PayloadTooLarge(str(exc.detail))
+        elif exc.status_code == 405:
+            mapped = _MethodNotAllowed(f"{request.method} is not allowed on {request.url.path}")
+        else:
+            mapped = InvalidArgument(str(exc.detail))
+            mapped_status = exc.status_code if 400 <= exc.status_code < 500 else 400
+            body = mapped.to_problem(instance=request.url.path)
+            body["status"] = mapped_status
+            return JSONResponse(body, status_code=mapped_status, media_type=PROBLEM_MEDIA_TYPE)
+        return problem_response(mapped, request)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(PlinthError("internal error; see the server log"), request)
+
+
+class _MethodNotAllowed(PlinthError):
+    status = 405
+    slug = "method-not-allowed"
+    title = "Method not allowed"

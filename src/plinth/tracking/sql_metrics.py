@@ -1,0 +1,248 @@
+"""The hot path: applying a run batch (metrics, params, tags) and reading metric history.
+
+A batch is one transaction: its idempotency key, params, tags, metric points and the
+latest-value update of each series commit together or not at all. Points go in with one
+``executemany`` (SQLite) or one ``COPY`` (PostgreSQL), never one ORM object per row.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from sqlalchemy import BigInteger, Connection, and_, bindparam, case, cast, func, select, update
+
+from plinth.db.dialect import insert_ignoring_conflicts, upsert
+from plinth.db.engine import Database
+from plinth.db.tables.tracking import applied_batches, metric_series, metrics, params, run_tags
+from plinth.entities.common import now_ms
+from plinth.entities.params import encode_param, numeric_value
+from plinth.entities.tracking import MetricBatch, MetricHistory
+from plinth.errors import Conflict, FieldError
+
+_NO_STEP = -(2**63) + 1  # a new series' "latest step": any real point is newer
+_SQLITE_INSERT = "INSERT INTO metrics (series_id, step, timestamp, value) VALUES (?, ?, ?, ?)"
+_PG_COPY = "COPY metrics (series_id, step, timestamp, value) FROM STDIN"
+
+
+def claim_batch(
+    conn: Connection, database: Database, batch_id: str, run_id: str, points: int, actor: str
+) -> bool:
+    """Record an idempotency key; False if it was already applied."""
+    claimed = conn.execute(
+        insert_ignoring_conflicts(database, applied_batches)
+        .values(batch_id=batch_id, run_id=run_id, points=points, applied_at=now_ms(), actor=actor)
+        .returning(applied_batches.c.batch_id)
+    ).first()
+    return claimed is not None
+
+
+def write_params(conn: Connection, database: Database, run_id: str, values: dict[str, Any]) -> None:
+    """Insert new params; a key logged before must come back with the very same value."""
+    rows = []
+    for key, value in values.items():
+        text, param_type = encode_param(value)
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "value": text,
+                "value_type": param_type,
+                "value_num": numeric_value(value),
+            }
+        )
+    conn.execute(insert_ignoring_conflicts(database, params), rows)
+    stored = conn.execute(
+        select(params.c.key, params.c.value, params.c.value_type).where(
+            params.c.run_id == run_id, params.c.key.in_(list(values))
+        )
+    )
+    wanted = {row["key"]: (row["value"], row["value_type"]) for row in rows}
+    errors = [
+        FieldError(
+            f"params.{row.key}",
+            f"already logged as {row.value!r} ({row.value_type}); "
+            f"cannot change it to {wanted[row.key][0]!r} ({wanted[row.key][1]})",
+        )
+        for row in stored
+        if (row.value, row.value_type) != wanted[row.key]
+    ]
+    if errors:
+        raise Conflict("a param's value cannot change once logged", errors)
+
+
+def write_tags(conn: Connection, database: Database, run_id: str, values: dict[str, str]) -> None:
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+    conn.execute(upsert(database, run_tags, ["run_id", "key"], ["value"]), rows)
+
+
+def write_metrics(conn: Connection, database: Database, run_id: str, batch: MetricBatch) -> None:
+    if not batch.keys:
+        return
+    series_ids = _series_ids(conn, database, run_id, list(dict.fromkeys(batch.keys)))
+    count = len(batch.keys)
+    if len(series_ids) == 1:
+        sids: list[int] = [next(iter(series_ids.values()))] * count
+    else:
+        sids = [series_ids[k] for k in batch.keys]
+    values: list[float | None] = list(batch.values)
+    total = sum(batch.values)
+    if total != total:  # some value is NaN (or both infinities): NULL stands for NaN
+        values = [None if v != v else v for v in batch.values]
+    rows = list(zip(sids, batch.steps, batch.timestamps, values, strict=True))
+    if database.is_postgres:
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(_PG_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        conn.exec_driver_sql(_SQLITE_INSERT, rows)  # type: ignore[arg-type]
+    _update_latest(conn, sids, batch)
+
+
+def _series_ids(
+    conn: Connection, database: Database, run_id: str, keys: list[str]
+) -> dict[str, int]:
+    def lookup() -> dict[str, int]:
+        found = conn.execute(
+            select(metric_series.c.key, metric_series.c.id).where(
+                metric_series.c.run_id == run_id, metric_series.c.key.in_(keys)
+            )
+        )
+        return {row.key: row.id for row in found}
+
+    ids = lookup()
+    missing = [k for k in keys if k not in ids]
+    if missing:
+        conn.execute(
+            insert_ignoring_conflicts(database, metric_series),
+            [
+                {
+                    "run_id": run_id,
+                    "key": k,
+                    "latest_value": None,
+                    "latest_step": _NO_STEP,
+                    "latest_timestamp": -1,
+                    "point_count": 0,
+                }
+                for k in missing
+            ],
+        )
+        ids = lookup()
+    return ids
+
+
+_LATEST_UPDATE = (
+    update(metric_series)
+    .where(metric_series.c.id == bindparam("sid"))
+    .values(
+        latest_value=case(
+            (
+                _newer := (
+                    (bindparam("step") > metric_series.c.latest_step)
+                    | and_(
+                        bindparam("step") == metric_series.c.latest_step,
+                        bindparam("ts") >= metric_series.c.latest_timestamp,
+                    )
+                ),
+                bindparam("value"),
+            ),
+            else_=metric_series.c.latest_value,
+        ),
+        latest_timestamp=case((_newer, bindparam("ts")), else_=metric_series.c.latest_timestamp),
+        latest_step=case((_newer, bindparam("step")), else_=metric_series.c.latest_step),
+        point_count=metric_series.c.point_count + bindparam("n"),
+    )
+)
+
+
+def _update_latest(conn: Connection, sids: list[int], batch: MetricBatch) -> None:
+    """Per series: the point with the greatest (step, timestamp) and how many points came."""
+    sid_array = np.asarray(sids, dtype=np.int64)
+    steps = np.asarray(batch.steps, dtype=np.int64)
+    stamps = np.asarray(batch.timestamps, dtype=np.int64)
+    order = np.lexsort((stamps, steps, sid_array))
+    sorted_sids = sid_array[order]
+    last_of_group = np.flatnonzero(np.append(sorted_sids[1:] != sorted_sids[:-1], True))
+    counts = np.diff(np.concatenate(([-1], last_of_group)))
+    updates = []
+    for position, n in zip(last_of_group.tolist(), counts.tolist(), strict=True):
+        index = int(order[position])
+        value = batch.values[index]
+        updates.append(
+            {
+                "sid": sids[index],
+                "step": batch.steps[index],
+                "ts": batch.timestamps[index],
+                "value": None if value != value else value,
+                "n": n,
+            }
+        )
+    conn.execute(_LATEST_UPDATE, updates)
+
+
+def read_history(
+    conn: Connection,
+    series_id: int,
+    total: int,
+    max_points: int | None,
+    min_step: int | None,
+    max_step: int | None,
+) -> tuple[list[int], list[int], list[float], list[float] | None, list[float] | None, int]:
+    """Columns of a series (downsampled past ``max_points``) and how many points matched."""
+    where = [metrics.c.series_id == series_id]
+    if min_step is not None:
+        where.append(metrics.c.step >= min_step)
+    if max_step is not None:
+        where.append(metrics.c.step <= max_step)
+    if min_step is not None or max_step is not None or max_points is not None:
+        bounds = conn.execute(
+            select(func.count(), func.min(metrics.c.step), func.max(metrics.c.step)).where(*where)
+        ).one()
+        total, low, high = int(bounds[0]), bounds[1], bounds[2]
+    if max_points is None or total <= max_points:
+        rows = conn.execute(
+            select(metrics.c.step, metrics.c.timestamp, metrics.c.value)
+            .where(*where)
+            .order_by(metrics.c.step, metrics.c.timestamp)
+        ).all()
+        if not rows:
+            return [], [], [], None, None, 0
+        steps, stamps, values = (list(column) for column in zip(*rows, strict=True))
+        return steps, stamps, _nan_for_null(values), None, None, total
+    width = max(1, -(-(int(high) - int(low) + 1) // max_points))  # ceiling division
+    # integer division of integers on both dialects: each bucket spans ``width`` steps
+    offset = cast(metrics.c.step - int(low), BigInteger)
+    bucket = (offset // width).label("bucket")
+    rows = conn.execute(
+        select(
+            func.min(metrics.c.step),
+            func.max(metrics.c.timestamp),
+            func.avg(metrics.c.value),
+            func.min(metrics.c.value),
+            func.max(metrics.c.value),
+        )
+        .where(*where)
+        .group_by(bucket)
+        .order_by(bucket)
+    ).all()
+    steps, stamps, means, lows, highs = (list(column) for column in zip(*rows, strict=True))
+    return (
+        steps,
+        stamps,
+        _nan_for_null(means),
+        _nan_for_null(lows),
+        _nan_for_null(highs),
+        total,
+    )
+
+
+def _nan_for_null(values: list[Any]) -> list[float]:
+    if None not in values:
+        return values
+    return [math.nan if v is None else float(v) for v in values]
+
+
+def empty_history(run_id: str, key: str) -> MetricHistory:
+    return MetricHistory(run_id=run_id, key=key, steps=[], timestamps=[], values=[], total_points=0)
