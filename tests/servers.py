@@ -64,7 +64,10 @@ class PostgresCluster:
         if os.geteuid() == 0:  # PostgreSQL refuses to run as root
             shutil.chown(self.directory, "postgres")
         self._run("initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        options = (
+            f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+            " -c fsync=off -c max_connections=300"
+        )
         self._run(
             "pg_ctl",
             "-D",

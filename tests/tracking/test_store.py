@@ -19,7 +19,8 @@ def _columns(keys: list[str], values: list[object], steps: list[int]) -> dict[st
 def test_experiment_lifecycle(platform: Platform) -> None:
     tracking = platform.tracking
     created = tracking.create_experiment("exp-a", description="first", tags={"team": "cv"})
-    assert created.name == "exp-a" and created.tags == {"team": "cv"}
+    assert created.name == "exp-a"
+    assert created.tags == {"team": "cv"}
     assert tracking.store.get_experiment(created.id) == created
     assert tracking.store.get_experiment_by_name("default", "exp-a").id == created.id
     with pytest.raises(AlreadyExists):
@@ -77,12 +78,17 @@ def test_run_keeps_its_fields_and_typed_params(platform: Platform) -> None:
     )
     fetched = tracking.store.get_run(run.id)
     assert fetched.params == params
-    assert type(fetched.params["layers"]) is int and type(fetched.params["lr"]) is float
+    assert type(fetched.params["layers"]) is int
+    assert type(fetched.params["lr"]) is float
     assert fetched.parent_run_id == parent.id
-    assert fetched.user == "ada" and fetched.notes == "hello"
-    assert fetched.source.git_commit == "abc123" and fetched.source.git_dirty is True
-    assert fetched.status == RunStatus.RUNNING and fetched.end_time is None
-    assert len(fetched.id) == 32 and int(fetched.id, 16) >= 0
+    assert fetched.user == "ada"
+    assert fetched.notes == "hello"
+    assert fetched.source.git_commit == "abc123"
+    assert fetched.source.git_dirty is True
+    assert fetched.status == RunStatus.RUNNING
+    assert fetched.end_time is None
+    assert len(fetched.id) == 32
+    assert int(fetched.id, 16) >= 0
 
 
 def test_param_relog_same_value_is_fine_different_value_conflicts(platform: Platform) -> None:
@@ -104,8 +110,10 @@ def test_metrics_keep_nan_and_infinities(platform: Platform) -> None:
     tracking.log_batch(run.id, metrics=_columns(["m"] * 5, values, [0, 1, 2, 3, 4]))
     history = tracking.get_metric_history(run.id, "m")
     assert history.steps == [0, 1, 2, 3, 4]
-    assert history.values[0] == 1.5 and math.isnan(history.values[1])
-    assert history.values[2] == math.inf and history.values[3] == -math.inf
+    assert history.values[0] == 1.5
+    assert math.isnan(history.values[1])
+    assert history.values[2] == math.inf
+    assert history.values[3] == -math.inf
     assert tracking.store.get_run(run.id).metrics["m"].value == 0.0
 
 
@@ -115,7 +123,8 @@ def test_latest_metric_is_the_highest_step(platform: Platform) -> None:
     tracking.log_batch(run.id, metrics=_columns(["acc", "acc", "loss"], [0.5, 0.9, 2.0], [1, 5, 0]))
     tracking.log_batch(run.id, metrics=_columns(["acc"], [0.1], [3]))  # older step: not latest
     latest = tracking.store.get_run(run.id).metrics
-    assert latest["acc"].value == 0.9 and latest["acc"].step == 5
+    assert latest["acc"].value == 0.9
+    assert latest["acc"].step == 5
     assert latest["loss"].value == 2.0
 
 
@@ -125,7 +134,8 @@ def test_batch_with_same_id_is_applied_once(platform: Platform) -> None:
     batch = _columns(["m"] * 3, [1.0, 2.0, 3.0], [0, 1, 2])
     first = tracking.log_batch(run.id, metrics=batch, batch_id="batch-0001")
     second = tracking.log_batch(run.id, metrics=batch, batch_id="batch-0001")
-    assert first.applied and not second.applied
+    assert first.applied
+    assert not second.applied
     assert tracking.get_metric_history(run.id, "m").total_points == 3
 
 
@@ -147,7 +157,8 @@ def test_malformed_batches_are_refused_whole(platform: Platform) -> None:
         tracking.log_params(run.id, {"big": "x" * 9000})
     assert any("params" in e.field for e in raised.value.errors)
     fetched = tracking.store.get_run(run.id)
-    assert fetched.params == {} and fetched.metrics == {}
+    assert fetched.params == {}
+    assert fetched.metrics == {}
 
 
 def test_end_run_and_status_update(platform: Platform) -> None:
@@ -155,9 +166,11 @@ def test_end_run_and_status_update(platform: Platform) -> None:
     run = tracking.create_run()
     tracking.log_batch(run.id, update=RunUpdate(status=RunStatus.FAILED))
     ended = tracking.store.get_run(run.id)
-    assert ended.status == RunStatus.FAILED and ended.end_time is not None
+    assert ended.status == RunStatus.FAILED
+    assert ended.end_time is not None
     renamed = tracking.store.update_run(run.id, RunUpdate(name="renamed", notes="n"))
-    assert renamed.name == "renamed" and renamed.status == RunStatus.FAILED
+    assert renamed.name == "renamed"
+    assert renamed.status == RunStatus.FAILED
 
 
 def test_deleted_runs_leave_search_and_refuse_logging(platform: Platform) -> None:
@@ -196,7 +209,8 @@ def test_inputs_are_recorded_once(platform: Platform) -> None:
     tracking.log_inputs(run.id, [dataset.model_copy(update={"context": "evaluation"})])
     inputs = tracking.store.get_run(run.id).inputs
     assert sorted(i.context for i in inputs) == ["evaluation", "training"]
-    assert inputs[0].schema_ == {"columns": {"a": "float64"}} and inputs[0].num_rows == 150
+    assert inputs[0].schema_ == {"columns": {"a": "float64"}}
+    assert inputs[0].num_rows == 150
 
 
 def _search_fixture(platform: Platform) -> tuple[str, dict[str, str]]:
@@ -256,7 +270,8 @@ def test_search_paginates_without_overlap(platform: Platform) -> None:
         token = page.next_page_token
         if token is None:
             break
-    assert sorted(seen) == sorted(ids.values()) and len(seen) == len(set(seen))
+    assert sorted(seen) == sorted(ids.values())
+    assert len(seen) == len(set(seen))
 
 
 def test_malformed_filter_names_the_position(platform: Platform) -> None:
@@ -278,17 +293,20 @@ def test_history_downsampling_keeps_extremes(platform: Platform) -> None:
     values[1234] = 50.0  # a spike must survive downsampling
     tracking.log_batch(run.id, metrics=_columns(["wave"] * n, values, list(range(n))))
     full = tracking.get_metric_history(run.id, "wave")
-    assert full.total_points == n and not full.downsampled
+    assert full.total_points == n
+    assert not full.downsampled
     small = tracking.get_metric_history(run.id, "wave", max_points=100)
-    assert small.downsampled and len(small.steps) <= 100
+    assert small.downsampled
+    assert len(small.steps) <= 100
     assert max(small.values_max or []) == 50.0
     assert min(small.values_min or []) == pytest.approx(-1.0, abs=1e-3)
     window = tracking.get_metric_history(run.id, "wave", min_step=1000, max_step=1999)
-    assert window.steps[0] == 1000 and window.steps[-1] == 1999
+    assert window.steps[0] == 1000
+    assert window.steps[-1] == 1999
 
 
 def test_compare_highlights_differing_params(platform: Platform) -> None:
-    exp, ids = _search_fixture(platform)
+    _exp, ids = _search_fixture(platform)
     comparison = platform.tracking.compare_runs([ids["a"], ids["b"], ids["c"]])
     assert comparison.run_ids == [ids["a"], ids["b"], ids["c"]]
     assert set(comparison.differing_params) == {"lr", "model"}

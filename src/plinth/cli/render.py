@@ -41,9 +41,10 @@ def experiments_table(items: list[Experiment]) -> Table:
 def runs_table(items: list[Run], metric_keys: list[str] | None = None) -> Table:
     keys = metric_keys
     if keys is None:
-        keys = sorted({k for run in items for k in run.metrics if not k.startswith("system/")})[:6]
+        keys = sorted({k for run in items for k in run.metrics if not k.startswith("system/")})[:4]
     table = Table(title=f"Runs ({len(items)})")
-    for column in ("id", "name", "status", "started", *keys):
+    table.add_column("id", no_wrap=True)
+    for column in ("name", "status", "started", *keys):
         table.add_column(column, justify="right" if column in keys else "left")
     for run in items:
         values = [number(run.metrics[k].value) if k in run.metrics else "-" for k in keys]
@@ -66,16 +67,16 @@ def run_detail(run: Run) -> list[Table]:
         "git": f"{plain(run.source.git_commit)}{' (dirty)' if run.source.git_dirty else ''}",
         "parent": plain(run.parent_run_id),
     }
-    for field, value in rows.items():
-        info.add_row(field, value)
+    for field, text in rows.items():
+        info.add_row(field, text)
     tables = [info]
     for title, mapping in (("Params", run.params), ("Tags", run.tags)):
         if mapping:
             table = Table(title=title)
             table.add_column("key")
             table.add_column("value")
-            for key, value in sorted(mapping.items()):
-                table.add_row(key, repr(value) if title == "Params" else str(value))
+            for key, shown in sorted(mapping.items()):
+                table.add_row(key, repr(shown) if title == "Params" else str(shown))
             tables.append(table)
     if run.metrics:
         table = Table(title="Metrics (latest)")

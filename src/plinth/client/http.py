@@ -78,6 +78,7 @@ class HttpClient:
             send_headers["Content-Type"] = "application/json"
         deadline = time.monotonic() + (self.retry_seconds if retry else 0)
         attempt = 0
+        response: httpx.Response | None = None
         while True:
             try:
                 response = self._client.request(
@@ -96,6 +97,7 @@ class HttpClient:
             attempt += 1
             delay = min(2.0, 0.05 * 2**attempt) * (0.5 + random.random() / 2)
             time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
+        assert response is not None
         if response.status_code >= 400:
             raise _error_from_response(response)
         return response

@@ -30,7 +30,7 @@ def describe_dataset(
     return DatasetInput(
         name=name,
         digest=digest,
-        schema=schema,
+        schema_=schema,
         source=source,
         context=context,
         num_rows=num_rows,

@@ -63,7 +63,6 @@ class ActiveRun:
 
 _stack: list[ActiveRun] = []
 _stack_lock = threading.Lock()
-_experiment: dict[str, str | None] = {"name": None, "id": None, "project": "default"}
 _checked_keys: set[str] = set()
 
 
@@ -76,12 +75,12 @@ def set_experiment(
     name: str | None = None, *, experiment_id: str | None = None, project: str = "default"
 ) -> str:
     """Make later runs go to this experiment (created if missing); returns its id."""
-    tracking = session.current().platform.tracking
+    current = session.current()
     if experiment_id is None:
         if name is None:
             raise InvalidArgument.for_field("name", "give a name or an experiment_id")
-        experiment_id = tracking.get_or_create_experiment(name, project).id
-    _experiment.update(name=name, id=experiment_id, project=project)
+        experiment_id = current.platform.tracking.get_or_create_experiment(name, project).id
+    current.experiment_id, current.project = experiment_id, project
     return experiment_id
 
 
@@ -107,10 +106,10 @@ def start_run(
                 "nested", f"run {_stack[-1].id} is active; end it or pass nested=True"
             )
         parent = _stack[-1].id if _stack else None
-    project = project or _experiment["project"] or "default"
+    project = project or current.project
     if experiment_id is None and experiment is not None:
         experiment_id = tracking.get_or_create_experiment(experiment, project).id
-    experiment_id = experiment_id or _experiment["id"]
+    experiment_id = experiment_id or current.experiment_id
     if run_id is not None:
         run = _resume(run_id)
     else:

@@ -21,6 +21,9 @@ class Session:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.platform: Platform = connect(settings)
+        self.experiment_id: str | None = None
+        """Where runs go when ``start_run`` names no experiment (``set_experiment``)."""
+        self.project = "default"
         self.buffer = MetricBuffer(
             self._send_batch,
             interval=settings.flush_interval,

@@ -18,13 +18,16 @@ class BlockingBodyReader(io.RawIOBase):
         self._pending = b""
         self._done = False
 
+    async def _next_chunk(self) -> bytes:
+        return await self._chunks.__anext__()
+
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
         while not self._done and (size < 0 or len(self._pending) < size):
             try:
-                self._pending += anyio.from_thread.run(self._chunks.__anext__)
+                self._pending += anyio.from_thread.run(self._next_chunk)
             except StopAsyncIteration:
                 self._done = True
         if size < 0:

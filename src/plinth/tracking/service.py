@@ -115,7 +115,7 @@ class TrackingService:
     ) -> BatchResult:
         stamp = timestamp if timestamp is not None else now_ms()
         keys = list(values)
-        columns = {
+        columns: dict[str, list[Any]] = {
             "keys": keys,
             "values": [values[k] for k in keys],
             "steps": [step] * len(keys),

@@ -257,11 +257,11 @@ class SqlTrackingStore:
     def log_batch(self, run_id: str, batch: RunBatch) -> BatchResult:
         points = batch.point_count
         with self.database.write() as conn:
+            row = sql_runs.get_run_row(conn, run_id)  # first: an unknown id is never claimed
             if batch.batch_id is not None and not sql_metrics.claim_batch(
                 conn, self.database, batch.batch_id, run_id, points, self.actor
             ):
                 return BatchResult(applied=False, points=points)
-            row = sql_runs.get_run_row(conn, run_id)
             if row.lifecycle_stage == LifecycleStage.DELETED.value:
                 raise Conflict(f"run {run_id!r} is deleted; restore it to log to it")
             if batch.params:

@@ -97,7 +97,7 @@ def write_metrics(conn: Connection, database: Database, run_id: str, batch: Metr
             for row in rows:
                 copy.write_row(row)
     else:
-        conn.exec_driver_sql(_SQLITE_INSERT, rows)  # type: ignore[arg-type]
+        conn.exec_driver_sql(_SQLITE_INSERT, rows)
     _update_latest(conn, sids, batch)
 
 
@@ -215,7 +215,7 @@ def read_history(
     # integer division of integers on both dialects: each bucket spans ``width`` steps
     offset = cast(metrics.c.step - int(low), BigInteger)
     bucket = (offset // width).label("bucket")
-    rows = conn.execute(
+    buckets = conn.execute(
         select(
             func.min(metrics.c.step),
             func.max(metrics.c.timestamp),
@@ -227,7 +227,7 @@ def read_history(
         .group_by(bucket)
         .order_by(bucket)
     ).all()
-    steps, stamps, means, lows, highs = (list(column) for column in zip(*rows, strict=True))
+    steps, stamps, means, lows, highs = (list(column) for column in zip(*buckets, strict=True))
     return (
         steps,
         stamps,

@@ -87,10 +87,10 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
     ):
         param_map[row.run_id][row.key] = decode_param(row.value, row.value_type)
     tag_map: dict[str, dict[str, str]] = defaultdict(dict)
-    for row in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
-        tag_map[row.run_id][row.key] = row.value
+    for tag in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
+        tag_map[tag.run_id][tag.key] = tag.value
     metric_map: dict[str, dict[str, LatestMetric]] = defaultdict(dict)
-    for row in conn.execute(
+    for series in conn.execute(
         select(
             metric_series.c.run_id,
             metric_series.c.key,
@@ -99,10 +99,10 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
             metric_series.c.latest_timestamp,
         ).where(metric_series.c.run_id.in_(ids))
     ):
-        metric_map[row.run_id][row.key] = LatestMetric(
-            value=NAN if row.latest_value is None else row.latest_value,
-            step=row.latest_step,
-            timestamp=row.latest_timestamp,
+        metric_map[series.run_id][series.key] = LatestMetric(
+            value=NAN if series.latest_value is None else series.latest_value,
+            step=series.latest_step,
+            timestamp=series.latest_timestamp,
         )
     input_map = _load_inputs(conn, ids)
     return [
@@ -131,7 +131,7 @@ def _load_inputs(conn: Connection, ids: Iterable[str]) -> dict[str, list[Dataset
             DatasetInput(
                 name=row.name,
                 digest=row.digest,
-                schema=orjson.loads(row.schema_json) if row.schema_json else None,
+                schema_=orjson.loads(row.schema_json) if row.schema_json else None,
                 source=row.source,
                 context=row.context,
                 num_rows=row.num_rows,

@@ -9,7 +9,9 @@ bound parameters.
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from collections.abc import Callable
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -151,7 +153,7 @@ def _compile_attribute(node: Comparison) -> ColumnElement[bool]:
     column = _ATTRIBUTE_COLUMNS[node.key]
     if node.op in ("is null", "is not null"):
         return column.is_(None) if node.op == "is null" else column.is_not(None)
-    values = node.value if isinstance(node.value, tuple) else (node.value,)
+    values = _values(node)
     if node.key in _NUMERIC_ATTRIBUTES:
         for value in values:
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -171,13 +173,13 @@ def _compile_keyed(
         return not_(exists().where(keyed))
     if node.op == "is not null":
         return exists().where(keyed)
-    values = node.value if isinstance(node.value, tuple) else (node.value,)
+    values = _values(node)
     if numeric:
         condition = _apply(value_column, node.op, tuple(_number(node, v) for v in values))
     elif (
         table is params and all(_is_number(v) for v in values) and node.op not in ("like", "ilike")
     ):
-        condition = _apply(params.c.value_num, node.op, tuple(float(v) for v in values))  # type: ignore[arg-type]
+        condition = _apply(params.c.value_num, node.op, tuple(float(v) for v in values))
     else:
         texts = tuple(_as_text(node, v) for v in values)
         condition = _apply(value_column, node.op, texts)
@@ -191,29 +193,34 @@ def _compile_keyed(
     return exists().where(keyed, condition)
 
 
+def _values(node: Comparison) -> tuple[Value, ...]:
+    if isinstance(node.value, tuple):
+        return node.value
+    assert node.value is not None, "only IS [NOT] NULL has no value"
+    return (node.value,)
+
+
+_COMPARISONS: dict[str, Callable[[Any, Any], Any]] = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "like": lambda column, value: column.like(value),
+    "ilike": lambda column, value: func.lower(column).like(func.lower(value)),
+}
+
+
 def _apply(column: Any, op: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
-    value = values[0] if values else None
-    if op == "=":
-        return column == value  # type: ignore[no-any-return]
-    if op == "!=":
-        return column != value  # type: ignore[no-any-return]
-    if op == "<":
-        return column < value  # type: ignore[no-any-return]
-    if op == "<=":
-        return column <= value  # type: ignore[no-any-return]
-    if op == ">":
-        return column > value  # type: ignore[no-any-return]
-    if op == ">=":
-        return column >= value  # type: ignore[no-any-return]
-    if op == "like":
-        return column.like(value)  # type: ignore[no-any-return]
-    if op == "ilike":
-        return func.lower(column).like(func.lower(value))  # type: ignore[no-any-return]
     if op == "in":
-        return column.in_(values) if values else false()  # type: ignore[no-any-return]
+        return column.in_(values) if values else false()
     if op == "not in":
-        return column.not_in(values) if values else true()  # type: ignore[no-any-return]
-    raise InvalidArgument.for_field("filter", f"unsupported operator {op}")
+        return column.not_in(values) if values else true()
+    compare = _COMPARISONS.get(op)
+    if compare is None:
+        raise InvalidArgument.for_field("filter", f"unsupported operator {op}")
+    return cast(ColumnElement[bool], compare(column, values[0]))
 
 
 def _is_number(value: Value) -> bool:
@@ -221,12 +228,12 @@ def _is_number(value: Value) -> bool:
 
 
 def _number(node: Comparison, value: Value | None = None) -> float:
-    value = node.value if value is None else value
-    if not _is_number(value):  # type: ignore[arg-type]
+    chosen = _values(node)[0] if value is None else value
+    if not _is_number(chosen):
         raise InvalidArgument.for_field(
             "filter", f"at position {node.position}: metrics.{node.key} compares with a number"
         )
-    return float(value)  # type: ignore[arg-type]
+    return float(chosen)
 
 
 def _as_text(node: Comparison, value: Value) -> str:

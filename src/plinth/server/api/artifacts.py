@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, BinaryIO, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -23,7 +23,7 @@ async def upload_artifact(
     run_id: RunIdPath, path: str, request: Request, artifacts: ArtifactsDep
 ) -> ArtifactInfo:
     """The request body is the file's bytes."""
-    reader = BlockingBodyReader(request)
+    reader = cast(BinaryIO, BlockingBodyReader(request))
     return await run_in_threadpool(artifacts.upload, run_id, path, reader)
 
 

@@ -1,0 +1,1 @@
+"""Autologging: patch a library's training entry points so runs record themselves."""
