@@ -4,12 +4,18 @@ Each app gets its own registry (nothing global), so tests can build many apps.""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.routing import Match
+
+from plinth.errors import PlinthError
+
+logger = logging.getLogger("plinth.server")
 
 
 class ServerMetrics:
@@ -46,7 +52,16 @@ class ServerMetrics:
             request: Request, call_next: Callable[[Request], Awaitable[Response]]
         ) -> Response:
             start = time.perf_counter()
-            response = await call_next(request)
+            try:
+                response = await call_next(request)
+            except Exception:  # answer with a problem and keep the connection alive
+                logger.exception("unexpected error on %s %s", request.method, request.url.path)
+                error = PlinthError("internal error; see the server log")
+                response = JSONResponse(
+                    error.to_problem(instance=request.url.path),
+                    status_code=500,
+                    media_type="application/problem+json",
+                )
             route = _route_template(app, request)
             self.latency.labels(route, request.method).observe(time.perf_counter() - start)
             self.requests.labels(route, request.method, str(response.status_code)).inc()

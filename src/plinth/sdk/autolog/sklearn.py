@@ -30,7 +30,7 @@ def autolog(*, log_models: bool = True, log_datasets: bool = True, disable: bool
     """Turn scikit-learn autologging on (or off with ``disable=True``)."""
     if disable:
         for cls, original in _patched.items():
-            cls.fit = original
+            setattr(cls, "fit", original)  # noqa: B010
         _patched.clear()
         return
     _options.update(log_models=log_models, log_datasets=log_datasets)
@@ -42,7 +42,7 @@ def autolog(*, log_models: bool = True, log_datasets: bool = True, disable: bool
         owner = next((c for c in estimator_class.__mro__ if "fit" in c.__dict__), None)
         if owner is not None and owner not in _patched:
             _patched[owner] = owner.__dict__["fit"]
-            owner.fit = _wrap(owner.__dict__["fit"])
+            setattr(owner, "fit", _wrap(owner.__dict__["fit"]))  # noqa: B010
 
 
 def _wrap(original: Any) -> Any:

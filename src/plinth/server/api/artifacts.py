@@ -11,9 +11,10 @@ from starlette.concurrency import run_in_threadpool
 
 from plinth.entities.artifacts import ArtifactInfo
 from plinth.server.deps import ArtifactsDep
+from plinth.server.routing import OrjsonRoute
 from plinth.server.streaming import BlockingBodyReader, media_type_for
 
-router = APIRouter(tags=["artifacts"])
+router = APIRouter(tags=["artifacts"], route_class=OrjsonRoute)
 
 RunIdPath = Annotated[str, Field(max_length=64)]
 

@@ -11,8 +11,9 @@ from plinth.entities.common import Page
 from plinth.entities.limits import MAX_RESULTS
 from plinth.entities.tracking import Experiment, ExperimentCreate, Name, Project, ViewType
 from plinth.server.deps import TrackingDep
+from plinth.server.routing import OrjsonRoute
 
-router = APIRouter(tags=["experiments"])
+router = APIRouter(tags=["experiments"], route_class=OrjsonRoute)
 
 MaxResults = Annotated[int, Query(ge=1, le=MAX_RESULTS)]
 PageToken = Annotated[str | None, Query(max_length=1000)]

@@ -21,8 +21,9 @@ from plinth.entities.tracking import (
     RunUpdate,
 )
 from plinth.server.deps import StateDep, TrackingDep
+from plinth.server.routing import OrjsonRoute
 
-router = APIRouter(tags=["runs"])
+router = APIRouter(tags=["runs"], route_class=OrjsonRoute)
 
 RunIdPath = Annotated[str, Field(max_length=64)]
 IdempotencyKey = Annotated[str | None, Header(min_length=8, max_length=64)]
