@@ -29,6 +29,8 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgres = self.url.get_backend_name() == "postgresql"
+        self.caches: dict[str, Any] = {}
+        """Facts that never change once committed (ids by name), cached per database."""
         if self.is_sqlite:
             database = self.url.database
             if database and database != ":memory:":

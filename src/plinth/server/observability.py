@@ -1,17 +1,21 @@
 """Prometheus metrics of one app: requests by route and their latency, ingestion counters.
 
-Each app gets its own registry (nothing global), so tests can build many apps."""
+Each app gets its own registry (nothing global), so tests can build many apps. The
+middleware is plain ASGI (Starlette's BaseHTTPMiddleware costs a task per request) and is
+also the last line of defence: an unexpected exception becomes a 500 problem, logged,
+with the connection kept alive.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from typing import Any
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+import orjson
+from fastapi import FastAPI
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plinth.errors import PlinthError
 
@@ -47,34 +51,54 @@ class ServerMetrics:
         )
 
     def install(self, app: FastAPI) -> None:
-        @app.middleware("http")
-        async def _measure(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            start = time.perf_counter()
-            try:
-                response = await call_next(request)
-            except Exception:  # answer with a problem and keep the connection alive
-                logger.exception("unexpected error on %s %s", request.method, request.url.path)
-                error = PlinthError("internal error; see the server log")
-                response = JSONResponse(
-                    error.to_problem(instance=request.url.path),
-                    status_code=500,
-                    media_type="application/problem+json",
-                )
-            route = _route_template(app, request)
-            self.latency.labels(route, request.method).observe(time.perf_counter() - start)
-            self.requests.labels(route, request.method, str(response.status_code)).inc()
-            return response
+        app.add_middleware(MeasuringMiddleware, metrics=self)
 
 
-def _route_template(app: FastAPI, request: Request) -> str:
-    """The route's path template (``/api/v1/runs/{run_id}``), keeping label cardinality low."""
-    route = request.scope.get("route")
-    if route is not None and hasattr(route, "path"):
-        return str(route.path)
-    for candidate in app.router.routes:
-        match, _ = candidate.matches(request.scope)
-        if match == Match.FULL and hasattr(candidate, "path"):
-            return str(candidate.path)
-    return "unmatched"
+class MeasuringMiddleware:
+    def __init__(self, app: ASGIApp, metrics: ServerMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = {"code": 500, "started": False}
+
+        async def send_and_watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                status["started"] = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_watch)
+        except Exception:
+            logger.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if not status["started"]:
+                await _send_internal_error(scope, send)
+            status["code"] = 500
+        route = _route_template(scope)
+        self.metrics.latency.labels(route, scope["method"]).observe(time.perf_counter() - start)
+        self.metrics.requests.labels(route, scope["method"], str(status["code"])).inc()
+
+
+async def _send_internal_error(scope: Scope, send: Send) -> None:
+    body = orjson.dumps(PlinthError("internal error; see the server log").to_problem(scope["path"]))
+    headers: list[Any] = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _route_template(scope: Scope) -> str:
+    """The route's path template (``/api/v1/runs/{run_id}``), keeping label cardinality low.
+
+    FastAPI keeps the prefixed template of routes from included routers in its
+    ``effective_route_context``; plain routes carry it on ``scope["route"]``."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    path = getattr(context, "path_format", None) or getattr(scope.get("route"), "path", None)
+    return str(path) if path is not None else "unmatched"

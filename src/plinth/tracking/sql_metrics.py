@@ -120,19 +120,40 @@ def _sqlite_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
         conn.exec_driver_sql(_SQLITE_INSERT_ONE, rows[full * per :])
 
 
+_SERIES_CACHE = "tracking.series_ids"
+_SERIES_CACHE_LIMIT = 100_000
+
+
 def _series_ids(
     conn: Connection, database: Database, run_id: str, keys: list[str]
 ) -> dict[str, int]:
-    def lookup() -> dict[str, int]:
+    """Series id per key, creating missing series. Ids of committed series never change, so
+    they are cached per database; ids created in this transaction are not (it may roll back)."""
+    cache: dict[tuple[str, str], int] = database.caches.setdefault(_SERIES_CACHE, {})
+    ids = {k: cache[(run_id, k)] for k in keys if (run_id, k) in cache}
+    if len(ids) == len(keys):
+        return ids
+
+    def lookup(wanted: list[str]) -> dict[str, int]:
+        key_match = (
+            metric_series.c.key == wanted[0]
+            if len(wanted) == 1
+            else metric_series.c.key.in_(wanted)
+        )
         found = conn.execute(
             select(metric_series.c.key, metric_series.c.id).where(
-                metric_series.c.run_id == run_id, metric_series.c.key.in_(keys)
+                metric_series.c.run_id == run_id, key_match
             )
         )
         return {row.key: row.id for row in found}
 
-    ids = lookup()
-    missing = [k for k in keys if k not in ids]
+    unknown = [k for k in keys if k not in ids]
+    committed = lookup(unknown)
+    if len(cache) + len(committed) > _SERIES_CACHE_LIMIT:
+        cache.clear()
+    cache.update({(run_id, k): sid for k, sid in committed.items()})
+    ids.update(committed)
+    missing = [k for k in unknown if k not in committed]
     if missing:
         conn.execute(
             insert_ignoring_conflicts(database, metric_series),
@@ -148,7 +169,7 @@ def _series_ids(
                 for k in missing
             ],
         )
-        ids = lookup()
+        ids.update(lookup(missing))
     return ids
 
 
@@ -230,9 +251,13 @@ def read_history(
             return [], [], [], None, None, 0
         steps, stamps, values = (list(column) for column in zip(*rows, strict=True))
         return steps, stamps, _nan_for_null(values), None, None, total
-    width = max(1, -(-(int(high) - int(low) + 1) // max_points))  # ceiling division
-    # integer division of integers on both dialects: each bucket spans ``width`` steps
-    offset = cast(metrics.c.step - int(low), BigInteger)
+    span = int(high) - int(low)
+    width = max(1, -(-(span + 1) // max_points))  # ceiling division
+    # integer division of integers on both dialects: each bucket spans ``width`` steps.
+    # ``step - low`` overflows a BIGINT only for a series spanning the whole step range;
+    # there the origin moves up one step (huge buckets: the first gets one step more).
+    origin = int(low) if span < 2**63 - 1 else int(low) + 1
+    offset = cast(metrics.c.step - origin, BigInteger)
     bucket = (offset // width).label("bucket")
     buckets = conn.execute(
         select(
