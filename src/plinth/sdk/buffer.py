@@ -1,9 +1,10 @@
-"""Metric logging that never blocks the training loop.
+"""Run logging that never blocks the training loop.
 
-``log_metric`` appends a tuple to a deque and returns. A background thread sends what has
-gathered every ``flush_interval`` seconds, or sooner once ``flush_max_points`` wait, as
-columnar batches through whichever store ``connect`` chose. Each batch carries an
-idempotency key, so the REST store's retries never store a point twice, and an
+``log_metric`` appends a tuple to a deque and returns. Params and tags, already validated
+and conflict-checked by the caller, wait beside the points. A background thread sends what
+has gathered every ``flush_interval`` seconds, or sooner once ``flush_max_points`` wait, as
+one columnar batch per run through whichever store ``connect`` chose. Each batch carries
+an idempotency key, so the REST store's retries never store anything twice, and an
 unreachable server sends batches to the spool instead of losing them.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from plinth.entities.common import new_id
 from plinth.entities.tracking import MetricBatch, RunBatch, RunUpdate
-from plinth.errors import PlinthError, Unavailable
+from plinth.errors import Conflict, PlinthError, Unavailable
 
 logger = logging.getLogger("plinth.sdk")
 
@@ -27,8 +28,8 @@ BATCH_LIMIT = 100_000
 """Most points in one request; bigger backlogs go as several batches."""
 
 
-class MetricBuffer:
-    """Buffers points per process and flushes them in the background."""
+class RunBuffer:
+    """Buffers points, params and tags per process and flushes them in the background."""
 
     def __init__(
         self,
@@ -41,6 +42,9 @@ class MetricBuffer:
         self._interval = interval
         self._max_points = max_points
         self._points: deque[Point] = deque()
+        self._params: dict[str, dict[str, Any]] = {}
+        self._tags: dict[str, dict[str, str]] = {}
+        self._pending_lock = threading.Lock()
         self._wakeup = threading.Event()
         self._send_lock = threading.Lock()
         self._stopping = False
@@ -56,11 +60,25 @@ class MetricBuffer:
         if len(self._points) >= self._max_points:
             self._wakeup.set()
 
+    def add_params(self, run_id: str, params: dict[str, Any]) -> None:
+        with self._pending_lock:
+            self._params.setdefault(run_id, {}).update(params)
+        self._ensure_started()
+
+    def add_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        with self._pending_lock:
+            self._tags.setdefault(run_id, {}).update(tags)
+        self._ensure_started()
+
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            self._start()
+
     def _start(self) -> None:
         with self._thread_lock:
             if self._thread is None:
                 self._thread = threading.Thread(
-                    target=self._run, name="plinth-metric-flusher", daemon=True
+                    target=self._run, name="plinth-run-flusher", daemon=True
                 )
                 self._thread.start()
 
@@ -71,25 +89,37 @@ class MetricBuffer:
             try:
                 self.flush()
             except Exception:  # the flusher must survive anything; flush() logs details
-                logger.exception("background metric flush failed")
+                logger.exception("background flush failed")
 
     def flush(self, updates: dict[str, RunUpdate] | None = None) -> None:
-        """Send every queued point now; ``updates`` rides along with the last batch of each
+        """Send everything queued now; ``updates`` ride along with the last batch of each
         run (used to finish a run in the same request as its final points)."""
         with self._send_lock:
             pending = dict(updates or {})
+            with self._pending_lock:
+                params, self._params = self._params, {}
+                tags, self._tags = self._tags, {}
             while self._points:
-                for run_id, batch in self._drain(pending):
+                for run_id, batch in self._drain(pending, params, tags):
                     self._deliver(run_id, batch)
-            for run_id, update in pending.items():
+            for run_id in {*params, *tags, *pending}:
                 self._deliver(
                     run_id,
                     RunBatch.model_construct(
-                        batch_id=new_id(), metrics=None, params={}, tags={}, update=update
+                        batch_id=new_id(),
+                        metrics=None,
+                        params=params.pop(run_id, {}),
+                        tags=tags.pop(run_id, {}),
+                        update=pending.pop(run_id, None),
                     ),
                 )
 
-    def _drain(self, updates: dict[str, RunUpdate]) -> list[tuple[str, RunBatch]]:
+    def _drain(
+        self,
+        updates: dict[str, RunUpdate],
+        params: dict[str, dict[str, Any]],
+        tags: dict[str, dict[str, str]],
+    ) -> list[tuple[str, RunBatch]]:
         by_run: dict[str, list[Point]] = {}
         points = self._points
         for _ in range(min(len(points), BATCH_LIMIT)):
@@ -101,15 +131,14 @@ class MetricBuffer:
             metrics = MetricBatch.model_construct(
                 keys=list(keys), values=list(values), steps=list(steps), timestamps=list(stamps)
             )
-            update = updates.pop(run_id, None) if not points else None
-            batches.append(
-                (
-                    run_id,
-                    RunBatch.model_construct(
-                        batch_id=new_id(), metrics=metrics, params={}, tags={}, update=update
-                    ),
-                )
+            batch = RunBatch.model_construct(
+                batch_id=new_id(),
+                metrics=metrics,
+                params=params.pop(run_id, {}),
+                tags=tags.pop(run_id, {}),
+                update=updates.pop(run_id, None) if not points else None,
             )
+            batches.append((run_id, batch))
         return batches
 
     def _deliver(self, run_id: str, batch: RunBatch) -> None:
@@ -123,12 +152,24 @@ class MetricBuffer:
                     raise
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
-            except PlinthError as exc:
-                self.failed_batches += 1
+            except Conflict as exc:
+                if not batch.params:
+                    self._refused(run_id, batch, exc)
+                    return
+                # another writer logged one of these params differently: keep the rest
                 logger.error(
-                    "plinth refused %d metric points for run %s: %s", batch.point_count, run_id, exc
+                    "plinth refused params %s for run %s: %s", list(batch.params), run_id, exc
                 )
+                batch = batch.model_copy(update={"params": {}, "batch_id": new_id()})
+            except PlinthError as exc:
+                self._refused(run_id, batch, exc)
                 return
+
+    def _refused(self, run_id: str, batch: RunBatch, error: PlinthError) -> None:
+        self.failed_batches += 1
+        logger.error(
+            "plinth refused a batch of %d points for run %s: %s", batch.point_count, run_id, error
+        )
 
     def close(self) -> None:
         """Flush and stop the background thread."""

@@ -17,11 +17,20 @@ from typing import Any
 
 from plinth.entities import limits
 from plinth.entities.common import Page, new_id, now_ms
-from plinth.entities.tracking import DatasetInput, MetricHistory, Run, RunStatus, RunUpdate
-from plinth.errors import InvalidArgument
+from plinth.entities.params import same_param
+from plinth.entities.tracking import (
+    DatasetInput,
+    MetricHistory,
+    Run,
+    RunBatch,
+    RunStatus,
+    RunUpdate,
+)
+from plinth.errors import Conflict, FieldError, InvalidArgument
 from plinth.sdk import session
 from plinth.sdk.datasets import describe_dataset
 from plinth.sdk.source import current_source, current_user
+from plinth.tracking.service import build
 from plinth.tracking.system_metrics import SystemMetricsSampler
 
 
@@ -34,6 +43,8 @@ class ActiveRun:
         self.experiment_id = run.experiment_id
         self._sampler = sampler
         self._steps: dict[str, int] = {}
+        self._params: dict[str, Any] = dict(run.params)
+        """Params this run has: a different value for one of them is refused at the call."""
 
     @property
     def run(self) -> Run:
@@ -258,7 +269,27 @@ def log_param(key: str, value: Any, *, run_id: str | None = None) -> Any:
 
 
 def log_params(params: Mapping[str, Any], *, run_id: str | None = None) -> None:
-    session.current().platform.tracking.log_params(_active_id(run_id), params)
+    """Log params. For the active run they are checked here (names, sizes, and against the
+    values already logged) and sent with the next background flush; for any other run they
+    are written at once."""
+    target = _active_id(run_id)
+    active = _find_active(target)
+    checked: dict[str, Any] = build(RunBatch, params=dict(params)).params
+    if active is None:
+        session.current().platform.tracking.log_params(target, checked)
+        return
+    errors = [
+        FieldError(
+            f"params.{key}",
+            f"already logged as {active._params[key]!r}; cannot change it to {value!r}",
+        )
+        for key, value in checked.items()
+        if key in active._params and not same_param(active._params[key], value)
+    ]
+    if errors:
+        raise Conflict("a param's value cannot change once logged", errors)
+    active._params.update(checked)
+    session.current().buffer.add_params(target, checked)
 
 
 def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
@@ -266,7 +297,20 @@ def set_tag(key: str, value: Any, *, run_id: str | None = None) -> None:
 
 
 def set_tags(tags: Mapping[str, Any], *, run_id: str | None = None) -> None:
-    session.current().platform.tracking.set_tags(_active_id(run_id), tags)
+    """Set tags (a later value replaces an earlier one); sent with the next flush."""
+    target = _active_id(run_id)
+    checked: dict[str, str] = build(RunBatch, tags={k: str(v) for k, v in tags.items()}).tags
+    if _find_active(target) is None:
+        session.current().platform.tracking.set_tags(target, checked)
+        return
+    session.current().buffer.add_tags(target, checked)
+
+
+def _find_active(run_id: str) -> ActiveRun | None:
+    for active in reversed(_stack):
+        if active.id == run_id:
+            return active
+    return None
 
 
 def log_input(

@@ -12,7 +12,7 @@ from typing import Any
 from plinth.config import Settings
 from plinth.connect import Platform, connect
 from plinth.entities.tracking import RunBatch
-from plinth.sdk.buffer import MetricBuffer
+from plinth.sdk.buffer import RunBuffer
 
 
 class Session:
@@ -24,7 +24,7 @@ class Session:
         self.experiment_id: str | None = None
         """Where runs go when ``start_run`` names no experiment (``set_experiment``)."""
         self.project = "default"
-        self.buffer = MetricBuffer(
+        self.buffer = RunBuffer(
             self._send_batch,
             interval=settings.flush_interval,
             max_points=settings.flush_max_points,

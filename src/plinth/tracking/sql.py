@@ -36,7 +36,7 @@ from plinth.entities.tracking import (
     RunUpdate,
     ViewType,
 )
-from plinth.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
+from plinth.errors import AlreadyExists, Conflict, FieldError, InvalidArgument, NotFound
 from plinth.tracking import sql_metrics, sql_runs
 from plinth.tracking.names import random_run_name
 from plinth.tracking.search import parse_filter, parse_order_by
@@ -178,30 +178,45 @@ class SqlTrackingStore:
                 return sql_runs.load_runs(conn, [run_id])[0]
             if spec.parent_run_id is not None:
                 sql_runs.get_run_row(conn, spec.parent_run_id)
+            run = Run(
+                id=run_id,
+                experiment_id=experiment_id,
+                project=experiment.project,
+                name=spec.name or random_run_name(),
+                status=RunStatus.RUNNING,
+                start_time=spec.start_time if spec.start_time is not None else now_ms(),
+                user=spec.user,
+                source=spec.source,
+                parent_run_id=spec.parent_run_id,
+                notes=spec.notes,
+                created_by=self.actor,
+                params=spec.params,
+                tags=spec.tags,
+            )
             conn.execute(
                 runs.insert().values(
-                    id=run_id,
-                    experiment_id=experiment_id,
-                    name=spec.name or random_run_name(),
-                    status=RunStatus.RUNNING.value,
-                    start_time=spec.start_time if spec.start_time is not None else now_ms(),
+                    id=run.id,
+                    experiment_id=run.experiment_id,
+                    name=run.name,
+                    status=run.status.value,
+                    start_time=run.start_time,
                     end_time=None,
-                    user_name=spec.user,
-                    source_script=spec.source.script,
-                    git_commit=spec.source.git_commit,
-                    git_dirty=spec.source.git_dirty,
-                    git_branch=spec.source.git_branch,
-                    parent_run_id=spec.parent_run_id,
-                    notes=spec.notes,
+                    user_name=run.user,
+                    source_script=run.source.script,
+                    git_commit=run.source.git_commit,
+                    git_dirty=run.source.git_dirty,
+                    git_branch=run.source.git_branch,
+                    parent_run_id=run.parent_run_id,
+                    notes=run.notes,
                     lifecycle_stage=LifecycleStage.ACTIVE.value,
-                    created_by=self.actor,
+                    created_by=run.created_by,
                 )
             )
-            if spec.params:
-                sql_metrics.write_params(conn, self.database, run_id, spec.params)
+            if spec.params:  # a run created just now has no params to conflict with
+                sql_metrics.write_params(conn, self.database, run_id, spec.params, verify=False)
             if spec.tags:
                 sql_metrics.write_tags(conn, self.database, run_id, spec.tags)
-            return sql_runs.load_runs(conn, [run_id])[0]
+        return run
 
     def _default_experiment(self, conn: Any, project: str) -> str:
         if project == "default":
@@ -261,6 +276,11 @@ class SqlTrackingStore:
             if batch.batch_id is not None and not sql_metrics.claim_batch(
                 conn, self.database, batch.batch_id, run_id, points, self.actor
             ):
+                if sql_metrics.claimed_run(conn, batch.batch_id) != run_id:
+                    raise Conflict(
+                        f"batch_id {batch.batch_id!r} was already applied to another run",
+                        [FieldError("batch_id", "already used for another run")],
+                    )
                 return BatchResult(applied=False, points=points)
             if row.lifecycle_stage == LifecycleStage.DELETED.value:
                 raise Conflict(f"run {run_id!r} is deleted; restore it to log to it")

@@ -45,8 +45,24 @@ def claim_batch(
     return claimed is not None
 
 
-def write_params(conn: Connection, database: Database, run_id: str, values: dict[str, Any]) -> None:
-    """Insert new params; a key logged before must come back with the very same value."""
+def claimed_run(conn: Connection, batch_id: str) -> str | None:
+    """The run an applied batch went to (None if no batch has this key)."""
+    run_id = conn.execute(
+        select(applied_batches.c.run_id).where(applied_batches.c.batch_id == batch_id)
+    ).scalar()
+    return None if run_id is None else str(run_id)
+
+
+def write_params(
+    conn: Connection,
+    database: Database,
+    run_id: str,
+    values: dict[str, Any],
+    *,
+    verify: bool = True,
+) -> None:
+    """Insert new params; a key logged before must come back with the very same value
+    (``verify=False`` skips that check for a run created in this transaction)."""
     rows = []
     for key, value in values.items():
         text, param_type = encode_param(value)
@@ -60,6 +76,8 @@ def write_params(conn: Connection, database: Database, run_id: str, values: dict
             }
         )
     conn.execute(insert_ignoring_conflicts(database, params), rows)
+    if not verify:
+        return
     stored = conn.execute(
         select(params.c.key, params.c.value, params.c.value_type).where(
             params.c.run_id == run_id, params.c.key.in_(list(values))

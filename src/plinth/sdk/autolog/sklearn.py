@@ -16,6 +16,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 from plinth.sdk import fluent
@@ -66,7 +67,7 @@ def _logged_fit(original: Any, estimator: Any, *args: Any, **kwargs: Any) -> Any
         fluent.start_run(name=type(estimator).__name__.lower())
     try:
         result = original(estimator, *args, **kwargs)
-        X = args[0] if args else kwargs.get("X")  # noqa: N806
+        X = args[0] if args else kwargs.get("X")
         y = args[1] if len(args) > 1 else kwargs.get("y")
         _log_fitted(estimator, X, y)
     except BaseException:
@@ -78,7 +79,7 @@ def _logged_fit(original: Any, estimator: Any, *args: Any, **kwargs: Any) -> Any
     return result
 
 
-def _log_fitted(estimator: Any, X: Any, y: Any) -> None:  # noqa: N803
+def _log_fitted(estimator: Any, X: Any, y: Any) -> None:
     try:
         fluent.log_params(_loggable_params(estimator))
     except Exception as exc:  # e.g. a conflicting param on a resumed run: do not fail the fit
@@ -110,7 +111,7 @@ def _loggable_params(estimator: Any) -> dict[str, Any]:
     return params
 
 
-def training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:  # noqa: N803
+def training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
     """Scores on the training data, named as MLflow's autologging names them."""
     from sklearn import metrics
     from sklearn.base import is_classifier, is_regressor
@@ -121,14 +122,16 @@ def training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:  # noq
     except Exception:  # clusterers, transformers: no predictions to score
         return values
     if is_classifier(estimator):
-        average = "binary" if len(set(list(y))) == 2 else "weighted"
+        average = "binary" if len(np.unique(np.asarray(y))) == 2 else "weighted"
         values["training_accuracy_score"] = metrics.accuracy_score(y, predicted)
         for name, scorer in (
             ("precision", metrics.precision_score),
             ("recall", metrics.recall_score),
             ("f1", metrics.f1_score),
         ):
-            values[f"training_{name}_score"] = scorer(y, predicted, average=average, zero_division=0)
+            values[f"training_{name}_score"] = scorer(
+                y, predicted, average=average, zero_division=0
+            )
         if hasattr(estimator, "predict_proba"):
             try:
                 probabilities = estimator.predict_proba(X)
