@@ -31,6 +31,9 @@ _SQLITE_INSERT_MANY = "INSERT INTO metrics (series_id, step, timestamp, value) V
     ["(?, ?, ?, ?)"] * _SQLITE_ROWS_PER_STATEMENT
 )
 _PG_COPY = "COPY metrics (series_id, step, timestamp, value) FROM STDIN"
+# Lock order: concurrent batches to one run lock the same params, tags and series rows, so
+# each batch takes them in one order (params, tags, new series by key; series updates by
+# id) and no two transactions wait on each other in a cycle (a PostgreSQL deadlock).
 
 
 def claim_batch(
@@ -64,7 +67,7 @@ def write_params(
     """Insert new params; a key logged before must come back with the very same value
     (``verify=False`` skips that check for a run created in this transaction)."""
     rows = []
-    for key, value in values.items():
+    for key, value in sorted(values.items()):  # see the lock order above
         text, param_type = encode_param(value)
         rows.append(
             {
@@ -98,7 +101,7 @@ def write_params(
 
 
 def write_tags(conn: Connection, database: Database, run_id: str, values: dict[str, str]) -> None:
-    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in values.items()]
+    rows = [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(values.items())]
     conn.execute(upsert(database, run_tags, ["run_id", "key"], ["value"]), rows)
 
 
@@ -171,7 +174,7 @@ def _series_ids(
         cache.clear()
     cache.update({(run_id, k): sid for k, sid in committed.items()})
     ids.update(committed)
-    missing = [k for k in unknown if k not in committed]
+    missing = sorted(k for k in unknown if k not in committed)  # see the lock order above
     if missing:
         conn.execute(
             insert_ignoring_conflicts(database, metric_series),
@@ -260,14 +263,7 @@ def read_history(
         ).one()
         total, low, high = int(bounds[0]), bounds[1], bounds[2]
     if max_points is None or total <= max_points:
-        rows = conn.execute(
-            select(metrics.c.step, metrics.c.timestamp, metrics.c.value)
-            .where(*where)
-            .order_by(metrics.c.step, metrics.c.timestamp)
-        ).all()
-        if not rows:
-            return [], [], [], None, None, 0
-        steps, stamps, values = (list(column) for column in zip(*rows, strict=True))
+        steps, stamps, values = _fetch_columns(conn, series_id, min_step, max_step)
         return steps, stamps, _nan_for_null(values), None, None, total
     span = int(high) - int(low)
     width = max(1, -(-(span + 1) // max_points))  # ceiling division
@@ -298,6 +294,51 @@ def read_history(
         _nan_for_null(highs),
         total,
     )
+
+
+def _fetch_columns(
+    conn: Connection, series_id: int, min_step: int | None, max_step: int | None
+) -> tuple[list[int], list[int], list[float | None]]:
+    """A series' points as three columns, ordered by step then timestamp.
+
+    This is the history hot path, so it skips SQLAlchemy's row objects: PostgreSQL builds
+    the three arrays itself (``array_agg``), SQLite rows come straight off the DB-API cursor.
+    """
+    postgres = conn.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    conditions = [f"series_id = {mark}"]
+    arguments: list[int] = [series_id]
+    if min_step is not None:
+        conditions.append(f"step >= {mark}")
+        arguments.append(min_step)
+    if max_step is not None:
+        conditions.append(f"step <= {mark}")
+        arguments.append(max_step)
+    where = " AND ".join(conditions)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if postgres:
+            order = "ORDER BY step, timestamp"
+            cursor.execute(
+                f"SELECT array_agg(step {order}), array_agg(timestamp {order}),"
+                f" array_agg(value {order}) FROM metrics WHERE {where}",
+                arguments,
+            )
+            aggregated = cursor.fetchone()
+            assert aggregated is not None  # an aggregate always yields one row
+            steps, stamps, values = aggregated
+            return steps or [], stamps or [], values or []
+        cursor.execute(
+            f"SELECT step, timestamp, value FROM metrics WHERE {where} ORDER BY step, timestamp",
+            arguments,
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return [], [], []
+    steps, stamps, values = (list(column) for column in zip(*rows, strict=True))
+    return steps, stamps, values
 
 
 def _nan_for_null(values: list[Any]) -> list[float]:
