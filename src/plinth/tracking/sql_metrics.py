@@ -7,7 +7,6 @@ latest-value update of each series commit together or not at all. Points go in w
 
 from __future__ import annotations
 
-import itertools
 import math
 from typing import Any
 
@@ -118,27 +117,34 @@ def write_metrics(conn: Connection, database: Database, run_id: str, batch: Metr
     total = sum(batch.values)
     if total != total:  # some value is NaN (or both infinities): NULL stands for NaN
         values = [None if v != v else v for v in batch.values]
-    rows = list(zip(sids, batch.steps, batch.timestamps, values, strict=True))
+    columns = (sids, batch.steps, batch.timestamps, values)
     if database.is_postgres:
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(_PG_COPY) as copy:
-            for row in rows:
+            for row in zip(*columns, strict=True):
                 copy.write_row(row)
     else:
-        _sqlite_insert(conn, rows)
+        _sqlite_insert(conn, columns)
     _update_latest(conn, sids, batch)
 
 
-def _sqlite_insert(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+def _sqlite_insert(conn: Connection, columns: tuple[list[Any], ...]) -> None:
+    """Interleave the columns into one flat parameter list (slice assignment runs in C),
+    then insert it ``_SQLITE_ROWS_PER_STATEMENT`` rows to a statement."""
+    count = len(columns[0])
+    flat: list[Any] = [None] * (count * 4)
+    for offset, column in enumerate(columns):
+        flat[offset::4] = column
     per = _SQLITE_ROWS_PER_STATEMENT
-    full = len(rows) // per
+    width = per * 4
+    full = count // per
     if full:
-        flat = list(itertools.chain.from_iterable(rows[: full * per]))
-        width = per * 4
         chunks = [tuple(flat[i * width : (i + 1) * width]) for i in range(full)]
         conn.exec_driver_sql(_SQLITE_INSERT_MANY, chunks)
-    if len(rows) > full * per:
-        conn.exec_driver_sql(_SQLITE_INSERT_ONE, rows[full * per :])
+    rest = flat[full * width :]
+    if rest:
+        rows = [tuple(rest[i : i + 4]) for i in range(0, len(rest), 4)]
+        conn.exec_driver_sql(_SQLITE_INSERT_ONE, rows)
 
 
 _SERIES_CACHE = "tracking.series_ids"
