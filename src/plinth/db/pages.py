@@ -23,6 +23,6 @@ def decode_page_token(token: str | None) -> int:
         offset = orjson.loads(base64.urlsafe_b64decode(padded))["offset"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:
         raise InvalidArgument.for_field("page_token", "not a token this server issued") from exc
-    if not isinstance(offset, int) or isinstance(offset, bool) or offset < 0:
+    if not isinstance(offset, int) or isinstance(offset, bool) or not 0 <= offset < 2**62:
         raise InvalidArgument.for_field("page_token", "not a token this server issued")
     return offset

@@ -45,7 +45,10 @@ def numeric_value(value: Any) -> float | None:
     """The number a filter compares for int and float params (finite ones only)."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the range of a float
+        return None
     return number if math.isfinite(number) else None
 
 

@@ -38,9 +38,20 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _check_text(text: str) -> str:
+    if "\x00" in text:
+        raise ValueError("may not contain NUL (\\x00) characters")
+    return text
+
+
 def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
-        encoded, _ = encode_param(value)
+        try:
+            encoded, _ = encode_param(value)
+        except TypeError as exc:  # orjson: integers beyond 64 bits inside a list or object
+            raise ValueError(f"param {key!r} cannot be stored: {exc}") from None
+        if "\x00" in encoded:
+            raise ValueError(f"param {key!r} may not contain NUL (\\x00) characters")
         if len(encoded) > limits.MAX_PARAM_VALUE_LENGTH:
             raise ValueError(
                 f"param {key!r} is {len(encoded)} characters once encoded; "
@@ -51,8 +62,14 @@ def _check_params(params: dict[str, Any]) -> dict[str, Any]:
 
 Key = Annotated[str, AfterValidator(_check_key)]
 Name = Annotated[str, AfterValidator(_check_name)]
+Text = Annotated[str, AfterValidator(_check_text)]
+"""Free text: anything but NUL, which PostgreSQL cannot store (nor compare with)."""
 RunId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
-TagValue = Annotated[str, StringConstraints(max_length=limits.MAX_TAG_VALUE_LENGTH)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64), AfterValidator(_check_text)]
+"""An id as a client names it (unknown ones are 404s, not 400s); NUL is refused."""
+TagValue = Annotated[
+    str, StringConstraints(max_length=limits.MAX_TAG_VALUE_LENGTH), AfterValidator(_check_text)
+]
 ParamValue = JsonValue
 """A param keeps its type: str, int, float, bool, None, or a JSON list/object."""
 Params = Annotated[
@@ -64,6 +81,11 @@ Tags = Annotated[dict[Key, TagValue], Field(max_length=limits.MAX_BATCH_PARAMS)]
 
 Timestamp = Annotated[int, Field(ge=0, le=2**53)]
 Step = Annotated[int, Field(ge=-(2**62), le=2**62)]
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+
+
+DEFAULT_EXPERIMENT_ID = "0" * 32
+"""The ``Default`` experiment of the ``default`` project, created with the schema."""
 
 
 class RunStatus(StrEnum):
@@ -106,7 +128,7 @@ class Project(TrackingEntity):
 class ExperimentCreate(TrackingEntity):
     name: Name
     project: Name = "default"
-    description: str = Field(default="", max_length=limits.MAX_TAG_VALUE_LENGTH)
+    description: Text = Field(default="", max_length=limits.MAX_TAG_VALUE_LENGTH)
     tags: Tags = Field(default_factory=dict)
 
 
@@ -124,10 +146,10 @@ class Experiment(TrackingEntity):
 class RunSource(TrackingEntity):
     """Where a run's code came from."""
 
-    script: str | None = Field(default=None, max_length=4096)
-    git_commit: str | None = Field(default=None, max_length=64)
+    script: Text | None = Field(default=None, max_length=4096)
+    git_commit: Text | None = Field(default=None, max_length=64)
     git_dirty: bool | None = None
-    git_branch: str | None = Field(default=None, max_length=limits.MAX_NAME_LENGTH)
+    git_branch: Text | None = Field(default=None, max_length=limits.MAX_NAME_LENGTH)
 
 
 class DatasetInput(TrackingEntity):
@@ -138,26 +160,26 @@ class DatasetInput(TrackingEntity):
     )
 
     name: Name
-    digest: str = Field(min_length=1, max_length=128)
+    digest: Text = Field(min_length=1, max_length=128)
     schema_: dict[str, JsonValue] | None = Field(default=None, alias="schema")
-    source: str | None = Field(default=None, max_length=4096)
+    source: Text | None = Field(default=None, max_length=4096)
     context: Key = "training"
-    num_rows: int | None = Field(default=None, ge=0)
+    num_rows: Count | None = None
 
 
 class RunCreate(TrackingEntity):
     """What a client sends to start a run. ``run_id`` may be chosen by the client, which
     lets a client that cannot reach the server start runs offline and sync them later."""
 
-    experiment_id: str | None = None
+    experiment_id: Id | None = None
     project: Name = "default"
     run_id: RunId | None = None
     name: Name | None = None
     start_time: Timestamp | None = None
-    user: str | None = Field(default=None, max_length=limits.MAX_NAME_LENGTH)
+    user: Text | None = Field(default=None, max_length=limits.MAX_NAME_LENGTH)
     source: RunSource = Field(default_factory=RunSource)
     parent_run_id: RunId | None = None
-    notes: str = Field(default="", max_length=limits.MAX_NOTES_LENGTH)
+    notes: Text = Field(default="", max_length=limits.MAX_NOTES_LENGTH)
     tags: Tags = Field(default_factory=dict)
     params: Params = Field(default_factory=dict)
 
@@ -192,7 +214,7 @@ class RunUpdate(TrackingEntity):
     name: Name | None = None
     status: RunStatus | None = None
     end_time: Timestamp | None = None
-    notes: str | None = Field(default=None, max_length=limits.MAX_NOTES_LENGTH)
+    notes: Text | None = Field(default=None, max_length=limits.MAX_NOTES_LENGTH)
 
 
 class MetricBatch(TrackingEntity):
@@ -229,9 +251,12 @@ class RunBatch(TrackingEntity):
     """One atomic write to a run: metrics, params, tags and, optionally, a status change.
 
     ``batch_id`` is the idempotency key: a batch applied once is never applied again.
+    ``create`` starts the run in the same transaction (idempotent, like ``create_run`` with
+    a ``run_id``): the SDK sends a short run's whole life in one request.
     """
 
-    batch_id: str | None = Field(default=None, min_length=8, max_length=64)
+    batch_id: Text | None = Field(default=None, min_length=8, max_length=64)
+    create: RunCreate | None = None
     metrics: MetricBatch | None = None
     params: Params = Field(default_factory=dict)
     tags: Tags = Field(default_factory=dict)
@@ -266,12 +291,12 @@ class MetricHistory(TrackingEntity):
 
 
 class RunQuery(TrackingEntity):
-    experiment_ids: list[str] = Field(default_factory=list, max_length=1000)
-    project: str | None = None
-    filter: str = Field(default="", max_length=10_000)
-    order_by: list[str] = Field(default_factory=list, max_length=20)
+    experiment_ids: list[Id] = Field(default_factory=list, max_length=1000)
+    project: Text | None = Field(default=None, max_length=limits.MAX_NAME_LENGTH)
+    filter: Text = Field(default="", max_length=10_000)
+    order_by: list[Text] = Field(default_factory=list, max_length=20)
     max_results: int = Field(default=100, ge=1, le=limits.MAX_RESULTS)
-    page_token: str | None = Field(default=None, max_length=1000)
+    page_token: Text | None = Field(default=None, max_length=1000)
     view: ViewType = ViewType.ACTIVE
 
 
@@ -291,6 +316,7 @@ __all__ = [
     "DatasetInput",
     "Experiment",
     "ExperimentCreate",
+    "Id",
     "Key",
     "LatestMetric",
     "LifecycleStage",
@@ -308,5 +334,6 @@ __all__ = [
     "RunSource",
     "RunStatus",
     "RunUpdate",
+    "Text",
     "ViewType",
 ]

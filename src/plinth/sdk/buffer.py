@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from plinth.entities.common import new_id
-from plinth.entities.tracking import MetricBatch, RunBatch, RunUpdate
+from plinth.entities.tracking import MetricBatch, RunBatch, RunCreate, RunUpdate
 from plinth.errors import Conflict, PlinthError, Unavailable
 
 logger = logging.getLogger("plinth.sdk")
@@ -42,6 +42,7 @@ class RunBuffer:
         self._interval = interval
         self._max_points = max_points
         self._points: deque[Point] = deque()
+        self._creates: dict[str, RunCreate] = {}
         self._params: dict[str, dict[str, Any]] = {}
         self._tags: dict[str, dict[str, str]] = {}
         self._pending_lock = threading.Lock()
@@ -51,6 +52,8 @@ class RunBuffer:
         self._thread: threading.Thread | None = None
         self._thread_lock = threading.Lock()
         self.failed_batches = 0
+        self.failed_runs: dict[str, PlinthError] = {}
+        """Runs whose creation the store refused, and why."""
 
     def append(self, point: Point) -> None:
         """Queue one point (called from the training loop: must stay cheap)."""
@@ -59,6 +62,15 @@ class RunBuffer:
             self._start()
         if len(self._points) >= self._max_points:
             self._wakeup.set()
+
+    def add_create(self, run_id: str, spec: RunCreate) -> None:
+        """Start a run with its first batch (the whole of a short run is then one request)."""
+        with self._pending_lock:
+            self._creates[run_id] = spec
+        self._ensure_started()
+
+    def is_pending(self, run_id: str) -> bool:
+        return run_id in self._creates
 
     def add_params(self, run_id: str, params: dict[str, Any]) -> None:
         with self._pending_lock:
@@ -97,16 +109,18 @@ class RunBuffer:
         with self._send_lock:
             pending = dict(updates or {})
             with self._pending_lock:
+                creates, self._creates = self._creates, {}
                 params, self._params = self._params, {}
                 tags, self._tags = self._tags, {}
             while self._points:
-                for run_id, batch in self._drain(pending, params, tags):
+                for run_id, batch in self._drain(pending, creates, params, tags):
                     self._deliver(run_id, batch)
-            for run_id in {*params, *tags, *pending}:
+            for run_id in dict.fromkeys([*creates, *params, *tags, *pending]):
                 self._deliver(
                     run_id,
                     RunBatch.model_construct(
                         batch_id=new_id(),
+                        create=creates.pop(run_id, None),
                         metrics=None,
                         params=params.pop(run_id, {}),
                         tags=tags.pop(run_id, {}),
@@ -117,6 +131,7 @@ class RunBuffer:
     def _drain(
         self,
         updates: dict[str, RunUpdate],
+        creates: dict[str, RunCreate],
         params: dict[str, dict[str, Any]],
         tags: dict[str, dict[str, str]],
     ) -> list[tuple[str, RunBatch]]:
@@ -136,6 +151,7 @@ class RunBuffer:
             )
             batch = RunBatch.model_construct(
                 batch_id=new_id(),
+                create=creates.pop(run_id, None),
                 metrics=metrics,
                 params=params.pop(run_id, {}),
                 tags=tags.pop(run_id, {}),
@@ -156,7 +172,7 @@ class RunBuffer:
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except Conflict as exc:
-                if not batch.params:
+                if not batch.params or batch.create is not None:
                     self._refused(run_id, batch, exc)
                     return
                 # another writer logged one of these params differently: keep the rest
@@ -169,6 +185,8 @@ class RunBuffer:
                 return
 
     def _refused(self, run_id: str, batch: RunBatch, error: PlinthError) -> None:
+        if batch.create is not None:
+            self.failed_runs[run_id] = error  # end_run reports it to the caller
         self.failed_batches += 1
         logger.error(
             "plinth refused a batch of %d points for run %s: %s", batch.point_count, run_id, error

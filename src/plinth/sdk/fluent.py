@@ -19,10 +19,12 @@ from plinth.entities import limits
 from plinth.entities.common import Page, new_id, now_ms
 from plinth.entities.params import same_param
 from plinth.entities.tracking import (
+    DEFAULT_EXPERIMENT_ID,
     DatasetInput,
     MetricHistory,
     Run,
     RunBatch,
+    RunCreate,
     RunStatus,
     RunUpdate,
 )
@@ -30,6 +32,7 @@ from plinth.errors import Conflict, FieldError, InvalidArgument
 from plinth.sdk import session
 from plinth.sdk.datasets import describe_dataset
 from plinth.sdk.source import current_source, current_user
+from plinth.tracking.names import random_run_name
 from plinth.tracking.service import build
 from plinth.tracking.system_metrics import SystemMetricsSampler
 
@@ -124,11 +127,14 @@ def start_run(
     if run_id is not None:
         run = _resume(run_id)
     else:
-        run = tracking.create_run(
+        if parent is not None and current.buffer.is_pending(parent):
+            current.buffer.flush()  # the parent must exist before its child names it
+        spec: RunCreate = build(
+            RunCreate,
             run_id=new_id(),
             experiment_id=experiment_id,
             project=project,
-            name=name,
+            name=name or random_run_name(),
             start_time=now_ms(),
             user=current_user(),
             source=current_source(),
@@ -137,6 +143,10 @@ def start_run(
             params=dict(params or {}),
             tags={k: str(v) for k, v in (tags or {}).items()},
         )
+        # The run is created by its first batch (within flush_interval, or at end_run), so
+        # a short run costs one request; get_run/search_runs flush first.
+        current.buffer.add_create(spec.run_id or "", spec)
+        run = _pending_run(spec)
     enabled = current.settings.system_metrics if system_metrics is None else system_metrics
     sampler = None
     if enabled:
@@ -148,6 +158,30 @@ def start_run(
     with _stack_lock:
         _stack.append(active)
     return active
+
+
+def _pending_run(spec: RunCreate) -> Run:
+    """The run as the caller sees it until its creation reaches the store."""
+    assert spec.run_id is not None
+    assert spec.name is not None
+    experiment_id = spec.experiment_id
+    if experiment_id is None and spec.project == "default":
+        experiment_id = DEFAULT_EXPERIMENT_ID
+    return Run(
+        id=spec.run_id,
+        experiment_id=experiment_id or "",
+        project=spec.project,
+        name=spec.name,
+        status=RunStatus.RUNNING,
+        start_time=spec.start_time or now_ms(),
+        user=spec.user,
+        source=spec.source,
+        parent_run_id=spec.parent_run_id,
+        notes=spec.notes,
+        created_by="pending",
+        params=spec.params,
+        tags=spec.tags,
+    )
 
 
 def _resume(run_id: str) -> Run:
@@ -168,6 +202,16 @@ def _active_id(run_id: str | None = None) -> str:
     return _stack[-1].id
 
 
+def _created_id(run_id: str | None = None) -> str:
+    """The run's id, once the store has it: calls that write straight to the store (inputs,
+    artifacts) must not overtake the run's creation, which waits in the buffer."""
+    target = _active_id(run_id)
+    buffer = session.current().buffer
+    if buffer.is_pending(target):
+        buffer.flush()
+    return target
+
+
 def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None = None) -> None:
     """End the active run (or ``run_id``): flush its metrics and set its status."""
     run_id = _active_id(run_id)
@@ -180,7 +224,11 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None 
         if active._sampler is not None:
             active._sampler.stop()
     update = RunUpdate(status=status, end_time=now_ms())
-    session.current().buffer.flush(updates={run_id: update})
+    buffer = session.current().buffer
+    buffer.flush(updates={run_id: update})
+    refused = buffer.failed_runs.pop(run_id, None)
+    if refused is not None:
+        raise refused
 
 
 def end_all_runs() -> None:
@@ -331,7 +379,7 @@ def log_input(
             data, name=name, source=source, context=context, digest=digest, schema=schema
         )
     )
-    session.current().platform.tracking.log_inputs(_active_id(run_id), [dataset])
+    session.current().platform.tracking.log_inputs(_created_id(run_id), [dataset])
     return dataset
 
 
@@ -347,7 +395,7 @@ def log_artifact(
         raise InvalidArgument.for_field("local_path", f"{path} is not a file")
     destination = f"{artifact_path.strip('/')}/{path.name}" if artifact_path else path.name
     with open(path, "rb") as source:
-        session.current().platform.artifacts.upload(_active_id(run_id), destination, source)
+        session.current().platform.artifacts.upload(_created_id(run_id), destination, source)
 
 
 def log_artifacts(
@@ -360,7 +408,7 @@ def log_artifacts(
     root = Path(local_dir)
     if not root.is_dir():
         raise InvalidArgument.for_field("local_dir", f"{root} is not a folder")
-    target = _active_id(run_id)
+    target = _created_id(run_id)
     count = 0
     for file in sorted(p for p in root.rglob("*") if p.is_file()):
         relative = file.relative_to(root).as_posix()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +38,15 @@ def _location(loc: tuple[object, ...] | list[object]) -> str:
     return ".".join(parts) or "body"
 
 
+def _field_error(error: dict[str, Any]) -> FieldError:
+    loc = error.get("loc", ())
+    message = str(error.get("msg", "invalid"))
+    if error.get("type") == "json_invalid":  # loc is ("body", position): name the body
+        position = loc[-1] if loc else "?"
+        return FieldError("body", f"{message} at character {position}")
+    return FieldError(_location(loc), message)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(PlinthError)
     async def _plinth_error(request: Request, exc: PlinthError) -> JSONResponse:
@@ -46,10 +56,7 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldError(_location(error.get("loc", ())), str(error.get("msg", "invalid")))
-            for error in exc.errors()
-        ]
+        errors = [_field_error(error) for error in exc.errors()]
         summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
         error = InvalidArgument(f"invalid request: {summary}", errors)
         return problem_response(error, request)

@@ -21,6 +21,7 @@ from plinth.db.tables.tracking import (
 )
 from plinth.entities.common import Page, new_id, now_ms
 from plinth.entities.tracking import (
+    DEFAULT_EXPERIMENT_ID,
     BatchResult,
     DatasetInput,
     Experiment,
@@ -41,8 +42,6 @@ from plinth.tracking import sql_metrics, sql_runs
 from plinth.tracking.names import random_run_name
 from plinth.tracking.search import parse_filter, parse_order_by
 from plinth.tracking.sql_search import build_search
-
-DEFAULT_EXPERIMENT_ID = "0" * 32
 
 
 class SqlTrackingStore:
@@ -165,58 +164,63 @@ class SqlTrackingStore:
     # runs -------------------------------------------------------------------------------
 
     def create_run(self, spec: RunCreate) -> Run:
-        run_id = spec.run_id or new_id()
         with self.database.write() as conn:
-            experiment_id = spec.experiment_id or self._default_experiment(conn, spec.project)
-            experiment = sql_runs.get_experiment_row(conn, experiment_id)
-            if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
-                raise Conflict(f"experiment {experiment_id!r} is deleted")
-            existing = conn.execute(select(runs.c.experiment_id).where(runs.c.id == run_id)).first()
-            if existing is not None:
-                if existing.experiment_id != experiment_id:
-                    raise AlreadyExists(f"run {run_id!r} exists in another experiment")
-                return sql_runs.load_runs(conn, [run_id])[0]
-            if spec.parent_run_id is not None:
-                sql_runs.get_run_row(conn, spec.parent_run_id)
-            run = Run(
-                id=run_id,
-                experiment_id=experiment_id,
-                project=experiment.project,
-                name=spec.name or random_run_name(),
-                status=RunStatus.RUNNING,
-                start_time=spec.start_time if spec.start_time is not None else now_ms(),
-                user=spec.user,
-                source=spec.source,
-                parent_run_id=spec.parent_run_id,
-                notes=spec.notes,
-                created_by=self.actor,
-                params=spec.params,
-                tags=spec.tags,
-            )
-            conn.execute(
-                runs.insert().values(
-                    id=run.id,
-                    experiment_id=run.experiment_id,
-                    name=run.name,
-                    status=run.status.value,
-                    start_time=run.start_time,
-                    end_time=None,
-                    user_name=run.user,
-                    source_script=run.source.script,
-                    git_commit=run.source.git_commit,
-                    git_dirty=run.source.git_dirty,
-                    git_branch=run.source.git_branch,
-                    parent_run_id=run.parent_run_id,
-                    notes=run.notes,
-                    lifecycle_stage=LifecycleStage.ACTIVE.value,
-                    created_by=run.created_by,
-                )
-            )
-            if spec.params:  # a run created just now has no params to conflict with
-                sql_metrics.write_params(conn, self.database, run_id, spec.params, verify=False)
-            if spec.tags:
-                sql_metrics.write_tags(conn, self.database, run_id, spec.tags)
+            run, _ = self._create_run(conn, spec.run_id or new_id(), spec)
         return run
+
+    def _create_run(self, conn: Any, run_id: str, spec: RunCreate) -> tuple[Run, bool]:
+        """Insert the run (or find it, when this id already exists in the same experiment);
+        the flag says whether it was created just now."""
+        experiment_id = spec.experiment_id or self._default_experiment(conn, spec.project)
+        experiment = sql_runs.get_experiment_row(conn, experiment_id)
+        if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
+            raise Conflict(f"experiment {experiment_id!r} is deleted")
+        existing = conn.execute(select(runs.c.experiment_id).where(runs.c.id == run_id)).first()
+        if existing is not None:
+            if existing.experiment_id != experiment_id:
+                raise AlreadyExists(f"run {run_id!r} exists in another experiment")
+            return sql_runs.load_runs(conn, [run_id])[0], False
+        if spec.parent_run_id is not None:
+            sql_runs.get_run_row(conn, spec.parent_run_id)
+        run = Run(
+            id=run_id,
+            experiment_id=experiment_id,
+            project=experiment.project,
+            name=spec.name or random_run_name(),
+            status=RunStatus.RUNNING,
+            start_time=spec.start_time if spec.start_time is not None else now_ms(),
+            user=spec.user,
+            source=spec.source,
+            parent_run_id=spec.parent_run_id,
+            notes=spec.notes,
+            created_by=self.actor,
+            params=spec.params,
+            tags=spec.tags,
+        )
+        conn.execute(
+            runs.insert().values(
+                id=run.id,
+                experiment_id=run.experiment_id,
+                name=run.name,
+                status=run.status.value,
+                start_time=run.start_time,
+                end_time=None,
+                user_name=run.user,
+                source_script=run.source.script,
+                git_commit=run.source.git_commit,
+                git_dirty=run.source.git_dirty,
+                git_branch=run.source.git_branch,
+                parent_run_id=run.parent_run_id,
+                notes=run.notes,
+                lifecycle_stage=LifecycleStage.ACTIVE.value,
+                created_by=run.created_by,
+            )
+        )
+        if spec.params:  # a run created just now has no params to conflict with
+            sql_metrics.write_params(conn, self.database, run_id, spec.params, verify=False)
+        if spec.tags:
+            sql_metrics.write_tags(conn, self.database, run_id, spec.tags)
+        return run, True
 
     def _default_experiment(self, conn: Any, project: str) -> str:
         if project == "default":
@@ -271,7 +275,12 @@ class SqlTrackingStore:
 
     def log_batch(self, run_id: str, batch: RunBatch) -> BatchResult:
         points = batch.point_count
+        if batch.create is not None and batch.create.run_id not in (None, run_id):
+            raise InvalidArgument.for_field("create.run_id", "must be the run the batch is for")
         with self.database.write() as conn:
+            created = False
+            if batch.create is not None:
+                _, created = self._create_run(conn, run_id, batch.create)
             row = sql_runs.get_run_row(conn, run_id)  # first: an unknown id is never claimed
             if batch.batch_id is not None and not sql_metrics.claim_batch(
                 conn, self.database, batch.batch_id, run_id, points, self.actor
@@ -285,11 +294,15 @@ class SqlTrackingStore:
             if row.lifecycle_stage == LifecycleStage.DELETED.value:
                 raise Conflict(f"run {run_id!r} is deleted; restore it to log to it")
             if batch.params:
-                sql_metrics.write_params(conn, self.database, run_id, batch.params)
+                sql_metrics.write_params(
+                    conn, self.database, run_id, batch.params, verify=not created
+                )
             if batch.tags:
                 sql_metrics.write_tags(conn, self.database, run_id, batch.tags)
             if batch.metrics is not None:
-                sql_metrics.write_metrics(conn, self.database, run_id, batch.metrics)
+                sql_metrics.write_metrics(
+                    conn, self.database, run_id, batch.metrics, new_run=created
+                )
             if batch.update is not None:
                 self._apply_update(conn, run_id, batch.update)
         return BatchResult(applied=True, points=points)

@@ -104,10 +104,23 @@ def write_tags(conn: Connection, database: Database, run_id: str, values: dict[s
     conn.execute(upsert(database, run_tags, ["run_id", "key"], ["value"]), rows)
 
 
-def write_metrics(conn: Connection, database: Database, run_id: str, batch: MetricBatch) -> None:
+def write_metrics(
+    conn: Connection,
+    database: Database,
+    run_id: str,
+    batch: MetricBatch,
+    *,
+    new_run: bool = False,
+) -> None:
+    """Insert the points and move each series' latest value (``new_run``: the run was
+    created in this transaction, so none of its series exist yet)."""
     if not batch.keys:
         return
-    series_ids = _series_ids(conn, database, run_id, list(dict.fromkeys(batch.keys)))
+    keys = list(dict.fromkeys(batch.keys))
+    if new_run:
+        series_ids = _create_series(conn, run_id, keys)
+    else:
+        series_ids = _series_ids(conn, database, run_id, keys)
     count = len(batch.keys)
     if len(series_ids) == 1:
         sids: list[int] = [next(iter(series_ids.values()))] * count
@@ -147,6 +160,25 @@ def _sqlite_insert(conn: Connection, columns: tuple[list[Any], ...]) -> None:
         conn.exec_driver_sql(_SQLITE_INSERT_ONE, rows)
 
 
+def _new_series_row(run_id: str, key: str) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "key": key,
+        "latest_value": None,
+        "latest_step": _NO_STEP,
+        "latest_timestamp": -1,
+        "point_count": 0,
+    }
+
+
+def _create_series(conn: Connection, run_id: str, keys: list[str]) -> dict[str, int]:
+    created = conn.execute(
+        metric_series.insert().returning(metric_series.c.key, metric_series.c.id),
+        [_new_series_row(run_id, key) for key in keys],
+    )
+    return {row.key: row.id for row in created}
+
+
 _SERIES_CACHE = "tracking.series_ids"
 _SERIES_CACHE_LIMIT = 100_000
 
@@ -184,17 +216,7 @@ def _series_ids(
     if missing:
         conn.execute(
             insert_ignoring_conflicts(database, metric_series),
-            [
-                {
-                    "run_id": run_id,
-                    "key": k,
-                    "latest_value": None,
-                    "latest_step": _NO_STEP,
-                    "latest_timestamp": -1,
-                    "point_count": 0,
-                }
-                for k in missing
-            ],
+            [_new_series_row(run_id, k) for k in missing],
         )
         ids.update(lookup(missing))
     return ids

@@ -6,17 +6,17 @@ from typing import Annotated, BinaryIO, cast
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from plinth.entities.artifacts import ArtifactInfo
+from plinth.entities.tracking import Id
 from plinth.server.deps import ArtifactsDep
 from plinth.server.routing import OrjsonRoute
 from plinth.server.streaming import BlockingBodyReader, media_type_for
 
 router = APIRouter(tags=["artifacts"], route_class=OrjsonRoute)
 
-RunIdPath = Annotated[str, Field(max_length=64)]
+RunIdPath = Id
 
 
 @router.put("/runs/{run_id}/artifacts/{path:path}")

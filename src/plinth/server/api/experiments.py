@@ -9,7 +9,15 @@ from pydantic import BaseModel, Field
 
 from plinth.entities.common import Page
 from plinth.entities.limits import MAX_RESULTS
-from plinth.entities.tracking import Experiment, ExperimentCreate, Name, Project, ViewType
+from plinth.entities.tracking import (
+    Experiment,
+    ExperimentCreate,
+    Id,
+    Name,
+    Project,
+    Text,
+    ViewType,
+)
 from plinth.server.deps import TrackingDep
 from plinth.server.routing import OrjsonRoute
 
@@ -17,12 +25,12 @@ router = APIRouter(tags=["experiments"], route_class=OrjsonRoute)
 
 MaxResults = Annotated[int, Query(ge=1, le=MAX_RESULTS)]
 PageToken = Annotated[str | None, Query(max_length=1000)]
-ExperimentId = Annotated[str, Field(max_length=64)]
+ExperimentId = Id
 
 
 class ProjectCreate(BaseModel):
     name: Name
-    description: str = Field(default="", max_length=65_536)
+    description: Text = Field(default="", max_length=65_536)
 
 
 @router.get("/projects")
@@ -38,7 +46,7 @@ def create_project(spec: ProjectCreate, tracking: TrackingDep) -> Project:
 @router.get("/experiments")
 def list_experiments(
     tracking: TrackingDep,
-    project: Annotated[str | None, Query(max_length=250)] = None,
+    project: Annotated[Text | None, Query(max_length=250)] = None,
     view: ViewType = ViewType.ACTIVE,
     max_results: MaxResults = 100,
     page_token: PageToken = None,
@@ -54,8 +62,8 @@ def create_experiment(spec: ExperimentCreate, tracking: TrackingDep) -> Experime
 @router.get("/experiments/by-name")
 def get_experiment_by_name(
     tracking: TrackingDep,
-    name: Annotated[str, Query(min_length=1, max_length=250)],
-    project: Annotated[str, Query(min_length=1, max_length=250)] = "default",
+    name: Annotated[Text, Query(min_length=1, max_length=250)],
+    project: Annotated[Text, Query(min_length=1, max_length=250)] = "default",
 ) -> Experiment:
     return tracking.store.get_experiment_by_name(project, name)
 

@@ -12,6 +12,7 @@ from plinth.entities.limits import MAX_HISTORY_POINTS
 from plinth.entities.tracking import (
     BatchResult,
     DatasetInput,
+    Id,
     MetricHistory,
     Run,
     RunBatch,
@@ -19,13 +20,14 @@ from plinth.entities.tracking import (
     RunCreate,
     RunQuery,
     RunUpdate,
+    Text,
 )
 from plinth.server.deps import StateDep, TrackingDep
 from plinth.server.routing import OrjsonRoute
 
 router = APIRouter(tags=["runs"], route_class=OrjsonRoute)
 
-RunIdPath = Annotated[str, Field(max_length=64)]
+RunIdPath = Id
 IdempotencyKey = Annotated[str | None, Header(min_length=8, max_length=64)]
 
 
@@ -46,9 +48,7 @@ def search_runs(query: RunQuery, tracking: TrackingDep) -> Page[Run]:
 @router.get("/runs/compare")
 def compare_runs(
     tracking: TrackingDep,
-    run_ids: Annotated[
-        list[Annotated[str, Field(max_length=64)]], Query(min_length=1, max_length=100)
-    ],
+    run_ids: Annotated[list[Id], Query(min_length=1, max_length=100)],
 ) -> RunComparison:
     return tracking.compare_runs(run_ids)
 
@@ -101,7 +101,7 @@ def log_inputs(run_id: RunIdPath, body: RunInputs, tracking: TrackingDep) -> Non
 def get_metric_history(
     run_id: RunIdPath,
     tracking: TrackingDep,
-    key: Annotated[str, Query(min_length=1, max_length=250)],
+    key: Annotated[Text, Query(min_length=1, max_length=250)],
     max_points: Annotated[int | None, Query(ge=2, le=MAX_HISTORY_POINTS)] = None,
     min_step: Annotated[int | None, Query(ge=-(2**62), le=2**62)] = None,
     max_step: Annotated[int | None, Query(ge=-(2**62), le=2**62)] = None,

@@ -1,12 +1,22 @@
-"""Web UI pages (the shell is filled in by later commits)."""
+"""Mount the web UI on the app: the vendored static assets and every page's router.
+
+The UI is server-rendered (Jinja2) with htmx for partial updates and uPlot for charts,
+all shipped inside the package, so installing plinth is the whole build step."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from plinth.server.deps import authorize
+from plinth.server.ui import artifacts, compare, experiments, run_detail, runs
+from plinth.server.ui.templating import STATIC_DIR
+
+ROUTERS = (experiments.router, runs.router, run_detail.router, artifacts.router, compare.router)
 
 
 def install(app: FastAPI) -> None:
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return "<!doctype html><title>plinth</title><h1>plinth</h1>"
+    """Add the UI's routes (behind the one authorization dependency) and ``/static``."""
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router, dependencies=[Depends(authorize)])
