@@ -44,9 +44,24 @@ def download_artifact(run_id: RunIdPath, path: str, artifacts: ArtifactsDep) -> 
     return StreamingResponse(
         chunks,
         media_type=media_type_for(info.path),
-        headers={
-            "Content-Length": str(info.size),
-            "ETag": f'"{info.digest}"',
-            "X-Plinth-Digest": f"sha256:{info.digest}",
-        },
+        headers=download_headers(info.path, info.size or 0, info.digest or ""),
     )
+
+
+_ACTIVE_CONTENT = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml")
+
+
+def download_headers(path: str, size: int, digest: str) -> dict[str, str]:
+    """Artifacts are user content served from plinth's origin: the browser must never run
+    them. Everything is sandboxed and not sniffed; markup that could script is an attachment."""
+    headers = {
+        "Content-Length": str(size),
+        "ETag": f'"{digest}"',
+        "X-Plinth-Digest": f"sha256:{digest}",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    if media_type_for(path).startswith(_ACTIVE_CONTENT):
+        name = path.rsplit("/", 1)[-1].replace('"', "")
+        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return headers
