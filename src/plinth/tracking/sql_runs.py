@@ -79,18 +79,25 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
         return []
     ids = list(run_ids)
     run_rows = {r.id: r for r in conn.execute(_runs_with_project().where(runs.c.id.in_(ids)))}
+    # Rows are fetched whole and unpacked as tuples: a page of 100 runs is ~2,000 rows.
     param_map: dict[str, dict[str, Any]] = defaultdict(dict)
-    for row in conn.execute(
+    param_rows = conn.execute(
         select(params.c.run_id, params.c.key, params.c.value, params.c.value_type).where(
             params.c.run_id.in_(ids)
         )
-    ):
-        param_map[row.run_id][row.key] = decode_param(row.value, row.value_type)
+    ).all()
+    for run_id, key, text, param_type in param_rows:
+        param_map[run_id][key] = text if param_type == "str" else decode_param(text, param_type)
     tag_map: dict[str, dict[str, str]] = defaultdict(dict)
-    for tag in conn.execute(select(run_tags).where(run_tags.c.run_id.in_(ids))):
-        tag_map[tag.run_id][tag.key] = tag.value
+    tag_rows = conn.execute(
+        select(run_tags.c.run_id, run_tags.c.key, run_tags.c.value).where(
+            run_tags.c.run_id.in_(ids)
+        )
+    ).all()
+    for run_id, key, text in tag_rows:
+        tag_map[run_id][key] = text
     metric_map: dict[str, dict[str, LatestMetric]] = defaultdict(dict)
-    for series in conn.execute(
+    series_rows = conn.execute(
         select(
             metric_series.c.run_id,
             metric_series.c.key,
@@ -98,11 +105,10 @@ def load_runs(conn: Connection, run_ids: Sequence[str]) -> list[Run]:
             metric_series.c.latest_step,
             metric_series.c.latest_timestamp,
         ).where(metric_series.c.run_id.in_(ids))
-    ):
-        metric_map[series.run_id][series.key] = LatestMetric(
-            value=NAN if series.latest_value is None else series.latest_value,
-            step=series.latest_step,
-            timestamp=series.latest_timestamp,
+    ).all()
+    for run_id, key, value, step, stamp in series_rows:
+        metric_map[run_id][key] = LatestMetric(
+            value=NAN if value is None else value, step=step, timestamp=stamp
         )
     input_map = _load_inputs(conn, ids)
     return [
