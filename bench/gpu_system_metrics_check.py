@@ -19,7 +19,8 @@ from pathlib import Path
 # Load the module by path: it needs only psutil and NVML, not plinth's other dependencies.
 _PATH = Path(__file__).resolve().parents[1] / "src" / "plinth" / "tracking" / "system_metrics.py"
 _SPEC = importlib.util.spec_from_file_location("plinth_system_metrics", _PATH)
-assert _SPEC is not None and _SPEC.loader is not None
+assert _SPEC is not None
+assert _SPEC.loader is not None
 system_metrics = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(system_metrics)
 GpuProbe = system_metrics.GpuProbe
