@@ -36,3 +36,22 @@ def test_upgrade_is_idempotent_and_downgrade_works(database_url: str) -> None:
     upgrade(database)
     assert current_revision(database) == head_revision()
     database.dispose()
+
+
+def test_processes_starting_together_migrate_once(database_url: str) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "from plinth.db.engine import Database; "
+        "from plinth.db.migrate import upgrade_if_needed; "
+        f"upgrade_if_needed(Database({database_url!r}))"
+    )
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE) for _ in range(4)
+    ]
+    failures = [p.communicate(timeout=120)[1].decode()[-300:] for p in processes if p.wait()]
+    assert failures == []
+    database = Database(database_url)
+    assert current_revision(database) == head_revision()
+    database.dispose()

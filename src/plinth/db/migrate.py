@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -40,6 +43,36 @@ def head_revision() -> str:
 
 
 def upgrade_if_needed(database: Database) -> None:
-    """Upgrade only when behind (cheaper than running Alembic's machinery every time)."""
-    if current_revision(database) != head_revision():
-        upgrade(database)
+    """Upgrade only when behind (cheaper than running Alembic's machinery every time).
+    Processes that start together (server workers, scripts in local mode) take turns."""
+    head = head_revision()
+    if current_revision(database) == head:
+        return
+    with _migration_lock(database):
+        if current_revision(database) != head:
+            upgrade(database)
+
+
+_LOCK_ID = 0x706C696E  # "plin": the advisory lock plinth's migrations take on PostgreSQL
+
+
+@contextmanager
+def _migration_lock(database: Database) -> Iterator[None]:
+    if database.is_postgres:
+        with database.engine.connect() as conn:
+            conn.exec_driver_sql(f"SELECT pg_advisory_lock({_LOCK_ID})")
+            try:
+                yield
+            finally:
+                conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_LOCK_ID})")
+        return
+    path = database.url.database
+    if not database.is_sqlite or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
