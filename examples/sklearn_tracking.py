@@ -21,8 +21,8 @@ import plinth.sklearn
 
 def train_by_hand() -> None:
     """A hand-written training loop: params, a metric per epoch, an input data set."""
-    X, y = load_wine(return_X_y=True)  # noqa: N806
-    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)  # noqa: N806
+    X, y = load_wine(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     plinth.set_experiment("wine")
     for learning_rate in (0.05, 0.1, 0.3):
         params = {"learning_rate": learning_rate, "n_estimators": 60, "max_depth": 2}
@@ -33,7 +33,8 @@ def train_by_hand() -> None:
             for epoch, proba in enumerate(model.staged_predict_proba(X_test)):
                 loss = -np.mean(np.log(proba[np.arange(len(y_test)), y_test] + 1e-12))
                 plinth.log_metric("val_loss", float(loss), step=epoch)
-                plinth.log_metric("val_accuracy", float(np.mean(proba.argmax(1) == y_test)), step=epoch)
+                accuracy = float(np.mean(proba.argmax(1) == y_test))
+                plinth.log_metric("val_accuracy", accuracy, step=epoch)
             plinth.log_metric("test_accuracy", float(model.score(X_test, y_test)))
             plinth.set_tag("family", "boosting")
         print(f"  run {run.name} ({run.id}): test accuracy {model.score(X_test, y_test):.3f}")
@@ -41,7 +42,7 @@ def train_by_hand() -> None:
 
 def train_with_autolog() -> None:
     """scikit-learn autologging: params, training metrics and the model, with no logging code."""
-    X, y = load_breast_cancer(return_X_y=True)  # noqa: N806
+    X, y = load_breast_cancer(return_X_y=True)
     plinth.set_experiment("breast-cancer")
     plinth.sklearn.autolog()
     models = {
@@ -62,11 +63,14 @@ def main() -> None:
     train_by_hand()
     train_with_autolog()
     best = plinth.search_runs(
-        "metrics.test_accuracy > 0.5", order_by=["metrics.test_accuracy DESC"],
-        experiment_names=["wine"], max_results=1,
+        "metrics.test_accuracy > 0.5",
+        order_by=["metrics.test_accuracy DESC"],
+        experiment_names=["wine"],
+        max_results=1,
     )
     if best:
-        print(f"best wine run: {best[0].name}, test accuracy {best[0].metrics['test_accuracy'].value:.3f}")
+        accuracy = best[0].metrics["test_accuracy"].value
+        print(f"best wine run: {best[0].name}, test accuracy {accuracy:.3f}")
 
 
 if __name__ == "__main__":

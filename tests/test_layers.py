@@ -62,8 +62,6 @@ def test_components_do_not_import_fastapi() -> None:
             continue
         tree = ast.parse(path.read_text())
         names = {
-            node.module or ""
-            for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom)
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
         } | {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
         assert not any(n.split(".")[0] in ("fastapi", "starlette") for n in names), relative

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import plinth
+from plinth.config import Settings
 from plinth.sdk import fluent, session
 from tests.servers import threaded_plinth
-from plinth.config import Settings
 
 
 @pytest.fixture(params=["local", "server"])

@@ -24,13 +24,18 @@ def autologging(sdk: str) -> Iterator[None]:
 
 
 def test_classifier_fit_is_logged(autologging: None) -> None:
-    X, y = load_iris(return_X_y=True)  # noqa: N806
+    X, y = load_iris(return_X_y=True)
     with plinth.start_run() as run:
         model = make_pipeline(StandardScaler(), LogisticRegression(C=0.5, max_iter=300)).fit(X, y)
     stored = plinth.get_run(run.id)
     assert stored.params["logisticregression__C"] == 0.5
     assert stored.tags["estimator_name"] == "Pipeline"
-    expected = {"training_accuracy_score", "training_f1_score", "training_log_loss", "training_roc_auc"}
+    expected = {
+        "training_accuracy_score",
+        "training_f1_score",
+        "training_log_loss",
+        "training_roc_auc",
+    }
     assert expected <= set(stored.metrics)
     assert stored.metrics["training_accuracy_score"].value == pytest.approx(model.score(X, y))
     assert stored.inputs[0].name == "training_data"
@@ -40,7 +45,7 @@ def test_classifier_fit_is_logged(autologging: None) -> None:
 
 
 def test_fit_without_active_run_gets_its_own_run(autologging: None, tmp_path: object) -> None:
-    X, y = load_diabetes(return_X_y=True)  # noqa: N806
+    X, y = load_diabetes(return_X_y=True)
     LinearRegression().fit(X, y)
     assert plinth.active_run() is None
     runs = plinth.search_runs("tags.estimator_name = 'LinearRegression'")
@@ -51,4 +56,6 @@ def test_fit_without_active_run_gets_its_own_run(autologging: None, tmp_path: ob
     path = __import__("pathlib").Path(str(tmp_path)) / "model.joblib"
     path.write_bytes(b"".join(chunks))
     restored = joblib.load(path)
-    assert restored.predict(X[:3]).tolist() == pytest.approx(LinearRegression().fit(X, y).predict(X[:3]).tolist())
+    assert restored.predict(X[:3]).tolist() == pytest.approx(
+        LinearRegression().fit(X, y).predict(X[:3]).tolist()
+    )

@@ -46,10 +46,15 @@ def _check_text(text: str) -> str:
 
 def _check_params(params: dict[str, Any]) -> dict[str, Any]:
     for key, value in params.items():
+        # JSON parsers (orjson on the server) turn integers beyond 64 bits into floats, so
+        # such a param could not keep its type over HTTP: refused in every mode alike.
+        too_big = f"param {key!r} holds an integer beyond 64 bits; log it as a string"
+        if isinstance(value, int) and not -(2**63) <= value < 2**63:
+            raise ValueError(too_big)
         try:
             encoded, _ = encode_param(value)
-        except TypeError as exc:  # orjson: integers beyond 64 bits inside a list or object
-            raise ValueError(f"param {key!r} cannot be stored: {exc}") from None
+        except TypeError:  # orjson cannot encode such an integer inside a list or object
+            raise ValueError(too_big) from None
         if "\x00" in encoded:
             raise ValueError(f"param {key!r} may not contain NUL (\\x00) characters")
         if len(encoded) > limits.MAX_PARAM_VALUE_LENGTH:

@@ -3,6 +3,7 @@ the columnar metric batches that dominate request bodies."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -16,8 +17,30 @@ class OrjsonRequest(Request):
         if not hasattr(self, "_json"):
             # orjson.JSONDecodeError subclasses json.JSONDecodeError, which FastAPI turns
             # into a validation error (a 4xx problem), like any malformed body.
-            self._json = orjson.loads(await self.body())
+            body = await self.body()
+            document = orjson.loads(body)
+            if _params_may_hold_big_integers(document):
+                document = json.loads(body)  # exact integers, so validation can refuse them
+            self._json = document
         return self._json
+
+
+def _params_may_hold_big_integers(document: Any) -> bool:
+    """orjson parses integers beyond 64 bits as floats, which would silently turn such a
+    param into a float: look for an integral float that large among the (few) params."""
+    params = document.get("params") if isinstance(document, dict) else None
+    if not isinstance(params, dict):
+        return False
+    pending = list(params.values())
+    while pending:
+        value = pending.pop()
+        if isinstance(value, float) and abs(value) >= 2**63 and value.is_integer():
+            return True
+        if isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+    return False
 
 
 class OrjsonRoute(APIRoute):
