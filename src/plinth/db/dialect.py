@@ -18,13 +18,23 @@ def _insert(database: Database, table: Any) -> Any:
 
 
 def insert_ignoring_conflicts(database: Database, table: Any) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING``."""
-    return _insert(database, table).on_conflict_do_nothing()
+    """``INSERT ... ON CONFLICT DO NOTHING``, built once per database and table (reusing the
+    statement object spares SQLAlchemy its cache-key work on every execution)."""
+    key = ("insert-ignoring-conflicts", table.name)
+    statement = database.caches.get(key)
+    if statement is None:
+        statement = database.caches[key] = _insert(database, table).on_conflict_do_nothing()
+    return statement
 
 
 def upsert(database: Database, table: Any, keys: list[str], changing: list[str]) -> Any:
-    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET changing = excluded.changing``."""
-    statement = _insert(database, table)
-    return statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in changing}
-    )
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE SET changing = excluded.changing``, built
+    once per database and shape."""
+    key = ("upsert", table.name, tuple(keys), tuple(changing))
+    statement = database.caches.get(key)
+    if statement is None:
+        insert = _insert(database, table)
+        statement = database.caches[key] = insert.on_conflict_do_update(
+            index_elements=keys, set_={name: insert.excluded[name] for name in changing}
+        )
+    return statement

@@ -10,7 +10,7 @@ transactions.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.is_postgres = self.url.get_backend_name() == "postgresql"
-        self.caches: dict[str, Any] = {}
+        self.caches: dict[Hashable, Any] = {}
         """Facts that never change once committed (ids by name), cached per database."""
         if self.is_sqlite:
             database = self.url.database

@@ -43,6 +43,8 @@ from plinth.tracking.names import random_run_name
 from plinth.tracking.search import parse_filter, parse_order_by
 from plinth.tracking.sql_search import build_search
 
+_INSERT_RUN = runs.insert()
+
 
 class SqlTrackingStore:
     """Implements ``TrackingStore`` on a ``Database``, writing on behalf of ``actor``."""
@@ -198,23 +200,24 @@ class SqlTrackingStore:
             tags=spec.tags,
         )
         conn.execute(
-            runs.insert().values(
-                id=run.id,
-                experiment_id=run.experiment_id,
-                name=run.name,
-                status=run.status.value,
-                start_time=run.start_time,
-                end_time=None,
-                user_name=run.user,
-                source_script=run.source.script,
-                git_commit=run.source.git_commit,
-                git_dirty=run.source.git_dirty,
-                git_branch=run.source.git_branch,
-                parent_run_id=run.parent_run_id,
-                notes=run.notes,
-                lifecycle_stage=LifecycleStage.ACTIVE.value,
-                created_by=run.created_by,
-            )
+            _INSERT_RUN,
+            {
+                "id": run.id,
+                "experiment_id": run.experiment_id,
+                "name": run.name,
+                "status": run.status.value,
+                "start_time": run.start_time,
+                "end_time": None,
+                "user_name": run.user,
+                "source_script": run.source.script,
+                "git_commit": run.source.git_commit,
+                "git_dirty": run.source.git_dirty,
+                "git_branch": run.source.git_branch,
+                "parent_run_id": run.parent_run_id,
+                "notes": run.notes,
+                "lifecycle_stage": LifecycleStage.ACTIVE.value,
+                "created_by": run.created_by,
+            },
         )
         if spec.params:  # a run created just now has no params to conflict with
             sql_metrics.write_params(conn, self.database, run_id, spec.params, verify=False)
@@ -281,7 +284,12 @@ class SqlTrackingStore:
             created = False
             if batch.create is not None:
                 _, created = self._create_run(conn, run_id, batch.create)
-            row = sql_runs.get_run_row(conn, run_id)  # first: an unknown id is never claimed
+            # first: an unknown id is never claimed (a run created just now is known active)
+            stage = (
+                LifecycleStage.ACTIVE.value
+                if created
+                else sql_runs.get_run_row(conn, run_id).lifecycle_stage
+            )
             if batch.batch_id is not None and not sql_metrics.claim_batch(
                 conn, self.database, batch.batch_id, run_id, points, self.actor
             ):
@@ -291,7 +299,7 @@ class SqlTrackingStore:
                         [FieldError("batch_id", "already used for another run")],
                     )
                 return BatchResult(applied=False, points=points)
-            if row.lifecycle_stage == LifecycleStage.DELETED.value:
+            if stage == LifecycleStage.DELETED.value:
                 raise Conflict(f"run {run_id!r} is deleted; restore it to log to it")
             if batch.params:
                 sql_metrics.write_params(

@@ -39,11 +39,14 @@ def claim_batch(
     conn: Connection, database: Database, batch_id: str, run_id: str, points: int, actor: str
 ) -> bool:
     """Record an idempotency key; False if it was already applied."""
-    claimed = conn.execute(
-        insert_ignoring_conflicts(database, applied_batches)
-        .values(batch_id=batch_id, run_id=run_id, points=points, applied_at=now_ms(), actor=actor)
-        .returning(applied_batches.c.batch_id)
-    ).first()
+    key = "tracking.claim_batch"
+    statement = database.caches.get(key)
+    if statement is None:
+        statement = database.caches[key] = insert_ignoring_conflicts(
+            database, applied_batches
+        ).returning(applied_batches.c.batch_id)
+    row = {"batch_id": batch_id, "run_id": run_id, "points": points}
+    claimed = conn.execute(statement, {**row, "applied_at": now_ms(), "actor": actor}).first()
     return claimed is not None
 
 
