@@ -204,9 +204,10 @@ def markdown(rows: list[Figure], context: dict[str, Any], date: str) -> str:
         f"One side-by-side run on {date}, on this workplace's 2-core development machine (shared",
         "and noisy: compare the ratios, measured minutes apart in the same run, not absolute",
         "numbers across runs). Every figure is the median of its reps. All servers on 127.0.0.1,",
-        "SQLite with default settings unless the column says PostgreSQL; the MLflow and FastTrackML",
-        "figures come from the shared MLflow-client workload (`anchors/bench_tracking.py`), plinth's",
-        "from the same workloads through plinth's SDK and REST client (`bench_plinth.py`).",
+        "SQLite with default settings unless the column says PostgreSQL; the MLflow and",
+        "FastTrackML figures come from the shared MLflow-client workload",
+        "(`anchors/bench_tracking.py`), plinth's from the same workloads through plinth's SDK",
+        "and REST client (`bench_plinth.py`).",
         "",
         "Reproduce: `bash bench/anchors/install_anchors.sh` once, then `make bench` (=",
         "`bench/run_all.sh bench/results/<date>`, about 40 minutes), which ends by rewriting this",
@@ -227,8 +228,9 @@ def markdown(rows: list[Figure], context: dict[str, Any], date: str) -> str:
         lines += [
             "",
             f"Physical reference in the same run: bare `sqlite3` `executemany` of 1,000,000 rows "
-            f"into a WAL database with a primary key: **{bare_rate:,.0f} rows/s**; plinth's batched "
-            f"ingestion through its HTTP server reached **{ingest_10k / bare_rate:.0%}** of it "
+            f"into a WAL database with a primary key: **{bare_rate:,.0f} rows/s**; plinth's "
+            f"batched ingestion through its HTTP server reached "
+            f"**{ingest_10k / bare_rate:.0%}** of it "
             f"(target ≥ 50%). Reading 100,000 rows back bare: "
             f"{median(bare, 'read_s') or 0:.3f} s.",
         ]
@@ -262,8 +264,9 @@ def chart(rows: list[Figure]) -> str:
                 continue
             length = max(1.0, math.log10(max(value, 1.0)) * scale)
             parts.append(
-                f'<rect x="{left}" y="{y + offset}" width="{length:.1f}" height="12" fill="{colour}"/>'
-                f'<text x="{left + length + 4:.1f}" y="{y + offset + 10}">{value:,.1f}×</text>'
+                f'<rect x="{left}" y="{y + offset}" width="{length:.1f}" height="12" '
+                f'fill="{colour}"/><text x="{left + length + 4:.1f}" y="{y + offset + 10}">'
+                f"{value:,.1f}×</text>"
             )
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
