@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-bench/results/$(date +%Y%m%d-%H%M)}
 mkdir -p "$OUT"
-PY=.venv/bin/python
+PY=$PWD/.venv/bin/python
 echo "== anchors (MLflow, FastTrackML, bare SQLite) -> $OUT"
 PYTHON=$PY bash bench/anchors/run_anchors.sh "$OUT" all
 echo "== plinth on SQLite"
