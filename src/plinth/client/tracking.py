@@ -25,9 +25,9 @@ from plinth.entities.tracking import (
     RunBatch,
     RunCreate,
     RunQuery,
-    RunStatus,
     RunUpdate,
     ViewType,
+    run_from_spec,
 )
 from plinth.errors import Unavailable
 
@@ -172,18 +172,12 @@ class RestTrackingStore:
 def _offline_run(spec: RunCreate) -> Run:
     """What the caller sees for a run created while the server was unreachable."""
     assert spec.run_id is not None
-    return Run(
-        id=spec.run_id,
+    return run_from_spec(
+        spec,
+        run_id=spec.run_id,
         experiment_id=spec.experiment_id or "",
         project=spec.project,
         name=spec.name or spec.run_id[:8],
-        status=RunStatus.RUNNING,
         start_time=spec.start_time or now_ms(),
-        user=spec.user,
-        source=spec.source,
-        parent_run_id=spec.parent_run_id,
-        notes=spec.notes,
         created_by="offline",
-        params=spec.params,
-        tags=spec.tags,
     )

@@ -215,6 +215,35 @@ class Run(TrackingEntity):
     inputs: list[DatasetInput] = Field(default_factory=list)
 
 
+def run_from_spec(
+    spec: RunCreate,
+    *,
+    run_id: str,
+    experiment_id: str,
+    project: str,
+    name: str,
+    start_time: int,
+    created_by: str,
+) -> Run:
+    """A new, running run as ``spec`` describes it: how the store records a creation, and
+    what the SDK shows for a run whose creation has not reached the store yet."""
+    return Run(
+        id=run_id,
+        experiment_id=experiment_id,
+        project=project,
+        name=name,
+        status=RunStatus.RUNNING,
+        start_time=start_time,
+        user=spec.user,
+        source=spec.source,
+        parent_run_id=spec.parent_run_id,
+        notes=spec.notes,
+        created_by=created_by,
+        params=spec.params,
+        tags=spec.tags,
+    )
+
+
 class RunUpdate(TrackingEntity):
     name: Name | None = None
     status: RunStatus | None = None

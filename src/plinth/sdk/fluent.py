@@ -27,6 +27,7 @@ from plinth.entities.tracking import (
     RunCreate,
     RunStatus,
     RunUpdate,
+    run_from_spec,
 )
 from plinth.errors import Conflict, FieldError, InvalidArgument
 from plinth.sdk import session
@@ -167,20 +168,14 @@ def _pending_run(spec: RunCreate) -> Run:
     experiment_id = spec.experiment_id
     if experiment_id is None and spec.project == "default":
         experiment_id = DEFAULT_EXPERIMENT_ID
-    return Run(
-        id=spec.run_id,
+    return run_from_spec(
+        spec,
+        run_id=spec.run_id,
         experiment_id=experiment_id or "",
         project=spec.project,
         name=spec.name,
-        status=RunStatus.RUNNING,
         start_time=spec.start_time or now_ms(),
-        user=spec.user,
-        source=spec.source,
-        parent_run_id=spec.parent_run_id,
-        notes=spec.notes,
         created_by="pending",
-        params=spec.params,
-        tags=spec.tags,
     )
 
 

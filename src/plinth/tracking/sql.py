@@ -36,6 +36,7 @@ from plinth.entities.tracking import (
     RunStatus,
     RunUpdate,
     ViewType,
+    run_from_spec,
 )
 from plinth.errors import AlreadyExists, Conflict, FieldError, InvalidArgument, NotFound
 from plinth.tracking import sql_metrics, sql_runs
@@ -184,20 +185,14 @@ class SqlTrackingStore:
             return sql_runs.load_runs(conn, [run_id])[0], False
         if spec.parent_run_id is not None:
             sql_runs.get_run_row(conn, spec.parent_run_id)
-        run = Run(
-            id=run_id,
+        run = run_from_spec(
+            spec,
+            run_id=run_id,
             experiment_id=experiment_id,
             project=experiment.project,
             name=spec.name or random_run_name(),
-            status=RunStatus.RUNNING,
             start_time=spec.start_time if spec.start_time is not None else now_ms(),
-            user=spec.user,
-            source=spec.source,
-            parent_run_id=spec.parent_run_id,
-            notes=spec.notes,
             created_by=self.actor,
-            params=spec.params,
-            tags=spec.tags,
         )
         conn.execute(
             _INSERT_RUN,
