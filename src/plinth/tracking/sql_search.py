@@ -89,6 +89,9 @@ def build_search(query: RunQuery, tree: Node | None, order: list[OrderKey]) -> S
     if query.view != ViewType.ALL:
         conditions.append(runs.c.lifecycle_stage == query.view.value)
 
+    # An inner-joined metric has no NULLs left, so it sorts plainly: PostgreSQL can then walk
+    # its (key, latest_value) index backwards for DESC, which NULLS LAST would forbid.
+    filtered = set(joined)
     order_columns: list[Any] = []
     for position, key in enumerate(order):
         if key.entity == "metric" and key.key not in joined:
@@ -98,9 +101,10 @@ def build_search(query: RunQuery, tree: Node | None, order: list[OrderKey]) -> S
             )
             joined[key.key] = alias
         for column in _order_columns(key, joined, position):
-            order_columns.append(
-                column.desc().nulls_last() if key.descending else column.asc().nulls_last()
-            )
+            ordered = column.desc() if key.descending else column.asc()
+            if not (key.entity == "metric" and key.key in filtered):
+                ordered = ordered.nulls_last()
+            order_columns.append(ordered)
     if not order:
         order_columns.append(runs.c.start_time.desc())
     order_columns.append(runs.c.id.asc())
