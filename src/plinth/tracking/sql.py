@@ -39,7 +39,7 @@ from plinth.entities.tracking import (
     run_from_spec,
 )
 from plinth.errors import AlreadyExists, Conflict, FieldError, InvalidArgument, NotFound
-from plinth.tracking import sql_metrics, sql_runs
+from plinth.tracking import sql_chunks, sql_metrics, sql_runs
 from plinth.tracking.names import random_run_name
 from plinth.tracking.search import parse_filter, parse_order_by
 from plinth.tracking.sql_search import build_search
@@ -362,15 +362,15 @@ class SqlTrackingStore:
     ) -> MetricHistory:
         with self.database.read() as conn:
             series = conn.execute(
-                select(metric_series.c.id, metric_series.c.point_count).where(
+                select(metric_series.c.id).where(
                     metric_series.c.run_id == run_id, metric_series.c.key == key
                 )
             ).first()
             if series is None:
                 sql_runs.get_run_row(conn, run_id)
                 return sql_metrics.empty_history(run_id, key)
-            steps, stamps, values, lows, highs, total = sql_metrics.read_history(
-                conn, series.id, series.point_count, max_points, min_step, max_step
+            steps, stamps, values, lows, highs, total = sql_chunks.read_history(
+                conn, series.id, max_points, min_step, max_step
             )
         return MetricHistory.model_construct(
             run_id=run_id,

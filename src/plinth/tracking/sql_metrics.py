@@ -7,29 +7,22 @@ latest-value update of each series commit together or not at all. Points go in w
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Connection, and_, bindparam, case, cast, func, select, update
+from sqlalchemy import Connection, and_, bindparam, case, select, update
 
 from plinth.db.dialect import insert_ignoring_conflicts, upsert
 from plinth.db.engine import Database
-from plinth.db.tables.tracking import applied_batches, metric_series, metrics, params, run_tags
+from plinth.db.tables.tracking import applied_batches, metric_series, params, run_tags
 from plinth.entities.common import now_ms
 from plinth.entities.params import encode_param, numeric_value
 from plinth.entities.tracking import MetricBatch, MetricHistory
 from plinth.errors import Conflict, FieldError
+from plinth.tracking.chunks import Points
+from plinth.tracking.sql_chunks import write_points
 
 _NO_STEP = -(2**63) + 1  # a new series' "latest step": any real point is newer
-_SQLITE_ROWS_PER_STATEMENT = 100
-"""SQLite inserts rows 100 to a statement: ~2.5x faster than one-row executemany, and far
-below its limit of 32,766 bound variables."""
-_SQLITE_INSERT_ONE = "INSERT INTO metrics (series_id, step, timestamp, value) VALUES (?, ?, ?, ?)"
-_SQLITE_INSERT_MANY = "INSERT INTO metrics (series_id, step, timestamp, value) VALUES " + ", ".join(
-    ["(?, ?, ?, ?)"] * _SQLITE_ROWS_PER_STATEMENT
-)
-_PG_COPY = "COPY metrics (series_id, step, timestamp, value) FROM STDIN"
 # Lock order: concurrent batches to one run lock the same params, tags and series rows, so
 # each batch takes them in one order (params, tags, new series by key; series updates by
 # id) and no two transactions wait on each other in a cycle (a PostgreSQL deadlock).
@@ -124,43 +117,19 @@ def write_metrics(
         series_ids = _create_series(conn, run_id, keys)
     else:
         series_ids = _series_ids(conn, database, run_id, keys)
-    count = len(batch.keys)
     if len(series_ids) == 1:
-        sids: list[int] = [next(iter(series_ids.values()))] * count
+        only = next(iter(series_ids.values()))
+        sids: list[int] = [only] * len(batch.keys)
+        by_series = {only: Points.from_lists(batch.steps, batch.timestamps, batch.values)}
     else:
         sids = [series_ids[k] for k in batch.keys]
-    values: list[float | None] = list(batch.values)
-    total = sum(batch.values)
-    if total != total:  # some value is NaN (or both infinities): NULL stands for NaN
-        values = [None if v != v else v for v in batch.values]
-    columns = (sids, batch.steps, batch.timestamps, values)
-    if database.is_postgres:
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        with cursor.copy(_PG_COPY) as copy:
-            for row in zip(*columns, strict=True):
-                copy.write_row(row)
-    else:
-        _sqlite_insert(conn, columns)
+        everything = Points.from_lists(batch.steps, batch.timestamps, batch.values)
+        sid_array = np.asarray(sids, dtype=np.int64)
+        by_series = {
+            sid: everything.take(np.flatnonzero(sid_array == sid)) for sid in series_ids.values()
+        }
+    write_points(conn, by_series)
     _update_latest(conn, sids, batch)
-
-
-def _sqlite_insert(conn: Connection, columns: tuple[list[Any], ...]) -> None:
-    """Interleave the columns into one flat parameter list (slice assignment runs in C),
-    then insert it ``_SQLITE_ROWS_PER_STATEMENT`` rows to a statement."""
-    count = len(columns[0])
-    flat: list[Any] = [None] * (count * 4)
-    for offset, column in enumerate(columns):
-        flat[offset::4] = column
-    per = _SQLITE_ROWS_PER_STATEMENT
-    width = per * 4
-    full = count // per
-    if full:
-        chunks = [tuple(flat[i * width : (i + 1) * width]) for i in range(full)]
-        conn.exec_driver_sql(_SQLITE_INSERT_MANY, chunks)
-    rest = flat[full * width :]
-    if rest:
-        rows = [tuple(rest[i : i + 4]) for i in range(0, len(rest), 4)]
-        conn.exec_driver_sql(_SQLITE_INSERT_ONE, rows)
 
 
 def _new_series_row(run_id: str, key: str) -> dict[str, Any]:
@@ -272,110 +241,6 @@ def _update_latest(conn: Connection, sids: list[int], batch: MetricBatch) -> Non
             }
         )
     conn.execute(_LATEST_UPDATE, updates)
-
-
-def read_history(
-    conn: Connection,
-    series_id: int,
-    total: int,
-    max_points: int | None,
-    min_step: int | None,
-    max_step: int | None,
-) -> tuple[list[int], list[int], list[float], list[float] | None, list[float] | None, int]:
-    """Columns of a series (downsampled past ``max_points``) and how many points matched."""
-    where = [metrics.c.series_id == series_id]
-    if min_step is not None:
-        where.append(metrics.c.step >= min_step)
-    if max_step is not None:
-        where.append(metrics.c.step <= max_step)
-    if min_step is not None or max_step is not None or max_points is not None:
-        bounds = conn.execute(
-            select(func.count(), func.min(metrics.c.step), func.max(metrics.c.step)).where(*where)
-        ).one()
-        total, low, high = int(bounds[0]), bounds[1], bounds[2]
-    if max_points is None or total <= max_points:
-        steps, stamps, values = _fetch_columns(conn, series_id, min_step, max_step)
-        return steps, stamps, _nan_for_null(values), None, None, total
-    span = int(high) - int(low)
-    width = max(1, -(-(span + 1) // max_points))  # ceiling division
-    # integer division of integers on both dialects: each bucket spans ``width`` steps.
-    # ``step - low`` overflows a BIGINT only for a series spanning the whole step range;
-    # there the origin moves up one step (huge buckets: the first gets one step more).
-    origin = int(low) if span < 2**63 - 1 else int(low) + 1
-    offset = cast(metrics.c.step - origin, BigInteger)
-    bucket = (offset // width).label("bucket")
-    buckets = conn.execute(
-        select(
-            func.min(metrics.c.step),
-            func.max(metrics.c.timestamp),
-            func.avg(metrics.c.value),
-            func.min(metrics.c.value),
-            func.max(metrics.c.value),
-        )
-        .where(*where)
-        .group_by(bucket)
-        .order_by(bucket)
-    ).all()
-    steps, stamps, means, lows, highs = (list(column) for column in zip(*buckets, strict=True))
-    return (
-        steps,
-        stamps,
-        _nan_for_null(means),
-        _nan_for_null(lows),
-        _nan_for_null(highs),
-        total,
-    )
-
-
-def _fetch_columns(
-    conn: Connection, series_id: int, min_step: int | None, max_step: int | None
-) -> tuple[list[int], list[int], list[float | None]]:
-    """A series' points as three columns, ordered by step then timestamp.
-
-    This is the history hot path, so it skips SQLAlchemy's row objects: PostgreSQL builds
-    the three arrays itself (``array_agg``), SQLite rows come straight off the DB-API cursor.
-    """
-    postgres = conn.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
-    conditions = [f"series_id = {mark}"]
-    arguments: list[int] = [series_id]
-    if min_step is not None:
-        conditions.append(f"step >= {mark}")
-        arguments.append(min_step)
-    if max_step is not None:
-        conditions.append(f"step <= {mark}")
-        arguments.append(max_step)
-    where = " AND ".join(conditions)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        if postgres:
-            order = "ORDER BY step, timestamp"
-            cursor.execute(
-                f"SELECT array_agg(step {order}), array_agg(timestamp {order}),"
-                f" array_agg(value {order}) FROM metrics WHERE {where}",
-                arguments,
-            )
-            aggregated = cursor.fetchone()
-            assert aggregated is not None  # an aggregate always yields one row
-            steps, stamps, values = aggregated
-            return steps or [], stamps or [], values or []
-        cursor.execute(
-            f"SELECT step, timestamp, value FROM metrics WHERE {where} ORDER BY step, timestamp",
-            arguments,
-        )
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
-        return [], [], []
-    steps, stamps, values = (list(column) for column in zip(*rows, strict=True))
-    return steps, stamps, values
-
-
-def _nan_for_null(values: list[Any]) -> list[float]:
-    if None not in values:
-        return values
-    return [math.nan if v is None else float(v) for v in values]
 
 
 def empty_history(run_id: str, key: str) -> MetricHistory:

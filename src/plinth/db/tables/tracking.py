@@ -1,8 +1,9 @@
 """Tracking tables.
 
 Metric points are the hot path: each (run, key) pair is a row of ``metric_series`` with an
-integer id, so a point is four numbers. The series row also holds the latest value, which
-search reads. A NULL ``value`` is NaN (SQLite cannot store NaN); ±inf are stored as such.
+integer id and its latest value (which search reads; NULL stands for NaN there). The points
+themselves live in ``metric_chunks``: a few thousand per row, in binary columns (see
+``tracking/chunks.py``).
 """
 
 from sqlalchemy import (
@@ -13,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -109,18 +111,23 @@ metric_series = Table(
     Column("latest_step", BigInteger, nullable=False),
     Column("latest_timestamp", BigInteger, nullable=False),
     Column("point_count", BigInteger, nullable=False, default=0),
+    Column("small_chunks", Integer, nullable=False, default=0, server_default="0"),
     UniqueConstraint("run_id", "key"),
     Index(None, "key", "latest_value"),
 )
 
-metrics = Table(
-    "metrics",
+metric_chunks = Table(
+    "metric_chunks",
     metadata,
-    Column("series_id", Integer, nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("value", Float),
-    Index(None, "series_id", "step"),
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("series_id", Integer, ForeignKey("metric_series.id"), nullable=False),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("point_count", Integer, nullable=False),
+    Column("steps", LargeBinary, nullable=False),
+    Column("timestamps", LargeBinary, nullable=False),
+    Column("point_values", LargeBinary, nullable=False),
+    Index(None, "series_id", "last_step"),
 )
 
 applied_batches = Table(

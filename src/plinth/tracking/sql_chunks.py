@@ -1,0 +1,137 @@
+"""Reading and writing metric chunks (see ``chunks``) in the database.
+
+Each batch adds one chunk per series it touches (or a few, past ``CHUNK_POINTS``), without
+reading anything back. Series logged a point or two at a time would pile up small chunks, so
+once a series has ``COMPACT_AFTER`` of them they are merged into full ones in the same
+transaction: every point is rewritten a bounded number of times and a history is always a
+few dozen rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, select, update
+
+from plinth.db.tables.tracking import metric_chunks, metric_series
+from plinth.tracking.chunks import CHUNK_POINTS, Points, concatenate, downsample
+
+COMPACT_AFTER = 64
+"""Small chunks a series may gather before they are merged."""
+
+History = tuple[list[int], list[int], list[float], list[float] | None, list[float] | None, int]
+
+_INSERT_CHUNK = metric_chunks.insert()
+_COUNT_SMALL = (
+    update(metric_series)
+    .where(metric_series.c.id == bindparam("sid"))
+    .values(small_chunks=metric_series.c.small_chunks + bindparam("added"))
+)
+
+
+def write_points(conn: Connection, by_series: dict[int, Points]) -> None:
+    """Store each series' new points as chunks, merging small chunks where they piled up."""
+    rows: list[dict[str, Any]] = []
+    small: dict[int, int] = {}
+    for series_id, points in by_series.items():
+        for part in points.split():
+            rows.append(_chunk_row(series_id, part))
+            if len(part) < CHUNK_POINTS:
+                small[series_id] = small.get(series_id, 0) + 1
+    conn.execute(_INSERT_CHUNK, rows)
+    if not small:
+        return
+    conn.execute(_COUNT_SMALL, [{"sid": sid, "added": n} for sid, n in small.items()])
+    crowded = conn.execute(
+        select(metric_series.c.id).where(
+            metric_series.c.id.in_(list(small)), metric_series.c.small_chunks >= COMPACT_AFTER
+        )
+    ).scalars()
+    for series_id in crowded:
+        _compact(conn, series_id)
+
+
+def _chunk_row(series_id: int, points: Points) -> dict[str, Any]:
+    steps, stamps, values = points.encode()
+    return {
+        "series_id": series_id,
+        "first_step": int(points.steps.min()),
+        "last_step": int(points.steps.max()),
+        "point_count": len(points),
+        "steps": steps,
+        "timestamps": stamps,
+        "point_values": values,
+    }
+
+
+def _compact(conn: Connection, series_id: int) -> None:
+    small = conn.execute(
+        select(
+            metric_chunks.c.id,
+            metric_chunks.c.steps,
+            metric_chunks.c.timestamps,
+            metric_chunks.c.point_values,
+        )
+        .where(
+            metric_chunks.c.series_id == series_id,
+            metric_chunks.c.point_count < CHUNK_POINTS,
+        )
+        .order_by(metric_chunks.c.id)
+    ).all()
+    merged = concatenate(Points.decode(r.steps, r.timestamps, r.point_values) for r in small)
+    conn.execute(delete(metric_chunks).where(metric_chunks.c.id.in_([r.id for r in small])))
+    parts = merged.sorted().split()
+    conn.execute(_INSERT_CHUNK, [_chunk_row(series_id, part) for part in parts])
+    remaining_small = sum(1 for part in parts if len(part) < CHUNK_POINTS)
+    conn.execute(
+        update(metric_series)
+        .where(metric_series.c.id == series_id)
+        .values(small_chunks=remaining_small)
+    )
+
+
+def read_points(
+    conn: Connection, series_id: int, min_step: int | None, max_step: int | None
+) -> Points:
+    """A series' points (within the step window), sorted by step then timestamp."""
+    statement = select(
+        metric_chunks.c.steps, metric_chunks.c.timestamps, metric_chunks.c.point_values
+    ).where(metric_chunks.c.series_id == series_id)
+    if min_step is not None:
+        statement = statement.where(metric_chunks.c.last_step >= min_step)
+    if max_step is not None:
+        statement = statement.where(metric_chunks.c.first_step <= max_step)
+    rows = conn.execute(statement.order_by(metric_chunks.c.id)).all()
+    points = concatenate(Points.decode(s, t, v) for s, t, v in rows)
+    return points.window(min_step, max_step).sorted()
+
+
+def read_history(
+    conn: Connection,
+    series_id: int,
+    max_points: int | None,
+    min_step: int | None,
+    max_step: int | None,
+) -> History:
+    """Columns of a series, downsampled into buckets past ``max_points``, and how many
+    points the window holds."""
+    points = read_points(conn, series_id, min_step, max_step)
+    total = len(points)
+    if max_points is None or total <= max_points:
+        return (
+            points.steps.tolist(),
+            points.timestamps.tolist(),
+            points.values.tolist(),
+            None,
+            None,
+            total,
+        )
+    buckets = downsample(points, max_points)
+    return (
+        buckets.steps.tolist(),
+        buckets.timestamps.tolist(),
+        buckets.means.tolist(),
+        buckets.lows.tolist(),
+        buckets.highs.tolist(),
+        total,
+    )
