@@ -171,9 +171,12 @@ class SqlTrackingStore:
             run, _ = self._create_run(conn, spec.run_id or new_id(), spec)
         return run
 
-    def _create_run(self, conn: Any, run_id: str, spec: RunCreate) -> tuple[Run, bool]:
+    def _create_run(
+        self, conn: Any, run_id: str, spec: RunCreate, finish: RunUpdate | None = None
+    ) -> tuple[Run, bool]:
         """Insert the run (or find it, when this id already exists in the same experiment);
-        the flag says whether it was created just now."""
+        the flag says whether it was created just now. ``finish`` (a batch's update) is
+        written into the new row rather than applied after it."""
         experiment_id = spec.experiment_id or self._default_experiment(conn, spec.project)
         experiment = sql_runs.get_experiment_row(conn, experiment_id)
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
@@ -194,26 +197,26 @@ class SqlTrackingStore:
             start_time=spec.start_time if spec.start_time is not None else now_ms(),
             created_by=self.actor,
         )
-        conn.execute(
-            _INSERT_RUN,
-            {
-                "id": run.id,
-                "experiment_id": run.experiment_id,
-                "name": run.name,
-                "status": run.status.value,
-                "start_time": run.start_time,
-                "end_time": None,
-                "user_name": run.user,
-                "source_script": run.source.script,
-                "git_commit": run.source.git_commit,
-                "git_dirty": run.source.git_dirty,
-                "git_branch": run.source.git_branch,
-                "parent_run_id": run.parent_run_id,
-                "notes": run.notes,
-                "lifecycle_stage": LifecycleStage.ACTIVE.value,
-                "created_by": run.created_by,
-            },
-        )
+        row = {
+            "id": run.id,
+            "experiment_id": run.experiment_id,
+            "name": run.name,
+            "status": run.status.value,
+            "start_time": run.start_time,
+            "end_time": None,
+            "user_name": run.user,
+            "source_script": run.source.script,
+            "git_commit": run.source.git_commit,
+            "git_dirty": run.source.git_dirty,
+            "git_branch": run.source.git_branch,
+            "parent_run_id": run.parent_run_id,
+            "notes": run.notes,
+            "lifecycle_stage": LifecycleStage.ACTIVE.value,
+            "created_by": run.created_by,
+        }
+        if finish is not None:
+            row.update(self._update_values(finish))
+        conn.execute(_INSERT_RUN, row)
         if spec.params:  # a run created just now has no params to conflict with
             sql_metrics.write_params(conn, self.database, run_id, spec.params, verify=False)
         if spec.tags:
@@ -248,15 +251,21 @@ class SqlTrackingStore:
             return sql_runs.load_runs(conn, [run_id])[0]
 
     def _apply_update(self, conn: Any, run_id: str, spec: RunUpdate) -> None:
+        values = self._update_values(spec)
+        if values:
+            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+    @staticmethod
+    def _update_values(spec: RunUpdate) -> dict[str, Any]:
+        """The ``runs`` columns an update sets (a terminal status also sets the end time)."""
         values = spec.model_dump(exclude_none=True)
-        if "status" in values:
-            values["status"] = spec.status.value  # type: ignore[union-attr]
-            if spec.status is not None and spec.status.is_terminal and spec.end_time is None:
+        if spec.status is not None:
+            values["status"] = spec.status.value
+            if spec.status.is_terminal and spec.end_time is None:
                 values["end_time"] = now_ms()
             if spec.status is RunStatus.RUNNING:
                 values["end_time"] = None
-        if values:
-            conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+        return values
 
     def delete_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.DELETED)
@@ -278,7 +287,7 @@ class SqlTrackingStore:
         with self.database.write() as conn:
             created = False
             if batch.create is not None:
-                _, created = self._create_run(conn, run_id, batch.create)
+                _, created = self._create_run(conn, run_id, batch.create, batch.update)
             # first: an unknown id is never claimed (a run created just now is known active)
             stage = (
                 LifecycleStage.ACTIVE.value
@@ -306,7 +315,7 @@ class SqlTrackingStore:
                 sql_metrics.write_metrics(
                     conn, self.database, run_id, batch.metrics, new_run=created
                 )
-            if batch.update is not None:
+            if batch.update is not None and not created:  # a new run was inserted finished
                 self._apply_update(conn, run_id, batch.update)
         return BatchResult(applied=True, points=points)
 

@@ -29,17 +29,22 @@ _COUNT_SMALL = (
 )
 
 
-def write_points(conn: Connection, by_series: dict[int, Points]) -> None:
-    """Store each series' new points as chunks, merging small chunks where they piled up."""
+def small_chunks_for(points: int) -> int:
+    """How many small chunks ``points`` new points make (split into full ones plus a rest)."""
+    return 1 if points % CHUNK_POINTS else 0
+
+
+def write_points(conn: Connection, by_series: dict[int, Points], *, counted: bool = False) -> None:
+    """Store each series' new points as chunks, merging small chunks where they piled up
+    (``counted``: the series were created with their small-chunk count already set)."""
     rows: list[dict[str, Any]] = []
     small: dict[int, int] = {}
     for series_id, points in by_series.items():
-        for part in points.split():
-            rows.append(_chunk_row(series_id, part))
-            if len(part) < CHUNK_POINTS:
-                small[series_id] = small.get(series_id, 0) + 1
+        rows.extend(_chunk_row(series_id, part) for part in points.split())
+        if small_chunks_for(len(points)):
+            small[series_id] = small.get(series_id, 0) + 1
     conn.execute(_INSERT_CHUNK, rows)
-    if not small:
+    if not small or counted:
         return
     conn.execute(_COUNT_SMALL, [{"sid": sid, "added": n} for sid, n in small.items()])
     crowded = conn.execute(

@@ -20,7 +20,7 @@ from plinth.entities.params import encode_param, numeric_value
 from plinth.entities.tracking import MetricBatch, MetricHistory
 from plinth.errors import Conflict, FieldError
 from plinth.tracking.chunks import Points
-from plinth.tracking.sql_chunks import write_points
+from plinth.tracking.sql_chunks import small_chunks_for, write_points
 
 _NO_STEP = -(2**63) + 1  # a new series' "latest step": any real point is newer
 # Lock order: concurrent batches to one run lock the same params, tags and series rows, so
@@ -108,28 +108,38 @@ def write_metrics(
     *,
     new_run: bool = False,
 ) -> None:
-    """Insert the points and move each series' latest value (``new_run``: the run was
-    created in this transaction, so none of its series exist yet)."""
+    """Store the points and move each series' latest value (``new_run``: the run was
+    created in this transaction, so its series are created whole, latest value included)."""
     if not batch.keys:
         return
-    keys = list(dict.fromkeys(batch.keys))
+    by_key = _points_by_key(batch)
     if new_run:
-        series_ids = _create_series(conn, run_id, keys)
-    else:
-        series_ids = _series_ids(conn, database, run_id, keys)
-    if len(series_ids) == 1:
-        only = next(iter(series_ids.values()))
-        sids: list[int] = [only] * len(batch.keys)
-        by_series = {only: Points.from_lists(batch.steps, batch.timestamps, batch.values)}
-    else:
-        sids = [series_ids[k] for k in batch.keys]
-        everything = Points.from_lists(batch.steps, batch.timestamps, batch.values)
-        sid_array = np.asarray(sids, dtype=np.int64)
-        by_series = {
-            sid: everything.take(np.flatnonzero(sid_array == sid)) for sid in series_ids.values()
-        }
-    write_points(conn, by_series)
-    _update_latest(conn, sids, batch)
+        by_series = _create_series(conn, run_id, by_key)
+        write_points(conn, by_series, counted=True)
+        return
+    series_ids = _series_ids(conn, database, run_id, list(by_key))
+    write_points(conn, {series_ids[key]: points for key, points in by_key.items()})
+    _update_latest(conn, {series_ids[key]: points for key, points in by_key.items()})
+
+
+def _points_by_key(batch: MetricBatch) -> dict[str, Points]:
+    everything = Points.from_lists(batch.steps, batch.timestamps, batch.values)
+    keys = list(dict.fromkeys(batch.keys))
+    if len(keys) == 1:
+        return {keys[0]: everything}
+    key_array = np.asarray(batch.keys, dtype=object)
+    return {key: everything.take(np.flatnonzero(key_array == key)) for key in sorted(keys)}
+
+
+def _latest(points: Points) -> tuple[int, int, float | None]:
+    """The point with the greatest (step, timestamp); later arrivals win ties."""
+    index = int(np.lexsort((points.timestamps, points.steps))[-1])
+    value = float(points.values[index])
+    return (
+        int(points.steps[index]),
+        int(points.timestamps[index]),
+        None if value != value else value,
+    )
 
 
 def _new_series_row(run_id: str, key: str) -> dict[str, Any]:
@@ -143,12 +153,26 @@ def _new_series_row(run_id: str, key: str) -> dict[str, Any]:
     }
 
 
-def _create_series(conn: Connection, run_id: str, keys: list[str]) -> dict[str, int]:
+def _create_series(conn: Connection, run_id: str, by_key: dict[str, Points]) -> dict[int, Points]:
+    """Insert the series of a new run, each with its latest value and counts already set."""
+    rows = []
+    for key, points in by_key.items():
+        step, stamp, value = _latest(points)
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "latest_value": value,
+                "latest_step": step,
+                "latest_timestamp": stamp,
+                "point_count": len(points),
+                "small_chunks": small_chunks_for(len(points)),
+            }
+        )
     created = conn.execute(
-        metric_series.insert().returning(metric_series.c.key, metric_series.c.id),
-        [_new_series_row(run_id, key) for key in keys],
+        metric_series.insert().returning(metric_series.c.key, metric_series.c.id), rows
     )
-    return {row.key: row.id for row in created}
+    return {row.id: by_key[row.key] for row in created}
 
 
 _SERIES_CACHE = "tracking.series_ids"
@@ -218,27 +242,13 @@ _LATEST_UPDATE = (
 )
 
 
-def _update_latest(conn: Connection, sids: list[int], batch: MetricBatch) -> None:
-    """Per series: the point with the greatest (step, timestamp) and how many points came."""
-    sid_array = np.asarray(sids, dtype=np.int64)
-    steps = np.asarray(batch.steps, dtype=np.int64)
-    stamps = np.asarray(batch.timestamps, dtype=np.int64)
-    order = np.lexsort((stamps, steps, sid_array))
-    sorted_sids = sid_array[order]
-    last_of_group = np.flatnonzero(np.append(sorted_sids[1:] != sorted_sids[:-1], True))
-    counts = np.diff(np.concatenate(([-1], last_of_group)))
+def _update_latest(conn: Connection, by_series: dict[int, Points]) -> None:
+    """Per series: count the points, and move the latest value if one of them is newer."""
     updates = []
-    for position, n in zip(last_of_group.tolist(), counts.tolist(), strict=True):
-        index = int(order[position])
-        value = batch.values[index]
+    for series_id, points in by_series.items():
+        step, stamp, value = _latest(points)
         updates.append(
-            {
-                "sid": sids[index],
-                "step": batch.steps[index],
-                "ts": batch.timestamps[index],
-                "value": None if value != value else value,
-                "n": n,
-            }
+            {"sid": series_id, "step": step, "ts": stamp, "value": value, "n": len(points)}
         )
     conn.execute(_LATEST_UPDATE, updates)
 
