@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from plinth.cli.main import app
 from plinth.config import Settings
-from plinth.db.migrate import head_revision
 from plinth.connect import connect
+from plinth.db.migrate import head_revision
 
 runner = CliRunner()
 
