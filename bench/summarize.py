@@ -235,6 +235,9 @@ def markdown(rows: list[Figure], context: dict[str, Any], date: str) -> str:
             f"{median(bare, 'read_s') or 0:.3f} s.",
         ]
     lines += ["", "![speed-ups](results.svg)", ""]
+    limits = Path(__file__).with_name("LIMITS.md")
+    if limits.exists():
+        lines += [limits.read_text()]
     return "\n".join(lines) + "\n"
 
 
