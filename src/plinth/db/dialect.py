@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from plinth.db.engine import Database
+from plinth.db.prepared import Prepared
 
 
 def _insert(database: Database, table: Any) -> Any:
@@ -37,4 +39,13 @@ def upsert(database: Database, table: Any, keys: list[str], changing: list[str])
         statement = database.caches[key] = insert.on_conflict_do_update(
             index_elements=keys, set_={name: insert.excluded[name] for name in changing}
         )
+    return statement
+
+
+def prepared(database: Database, key: Hashable, build: Callable[[], Any]) -> Prepared:
+    """A hot-path statement (see ``db.prepared``), built once per database by ``build``."""
+    statement = database.caches.get(("prepared", key))
+    if statement is None:
+        statement = database.caches[("prepared", key)] = Prepared(build())
+    assert isinstance(statement, Prepared)
     return statement

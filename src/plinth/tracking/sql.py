@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from plinth.db.dialect import insert_ignoring_conflicts
 from plinth.db.engine import Database
 from plinth.db.pages import decode_page_token, encode_page_token
+from plinth.db.prepared import Prepared
 from plinth.db.tables.tracking import (
     datasets,
     experiment_tags,
@@ -44,7 +45,14 @@ from plinth.tracking.names import random_run_name
 from plinth.tracking.search import parse_filter, parse_order_by
 from plinth.tracking.sql_search import build_search
 
-_INSERT_RUN = runs.insert()
+_INSERT_RUN = Prepared(runs.insert())
+_EXPERIMENT_STAGE = Prepared(
+    select(experiments.c.project, experiments.c.lifecycle_stage).where(
+        experiments.c.id == bindparam("id")
+    )
+)
+_RUN_EXPERIMENT = Prepared(select(runs.c.experiment_id).where(runs.c.id == bindparam("id")))
+_RUN_STAGE = Prepared(select(runs.c.lifecycle_stage).where(runs.c.id == bindparam("id")))
 
 
 class SqlTrackingStore:
@@ -178,12 +186,15 @@ class SqlTrackingStore:
         the flag says whether it was created just now. ``finish`` (a batch's update) is
         written into the new row rather than applied after it."""
         experiment_id = spec.experiment_id or self._default_experiment(conn, spec.project)
-        experiment = sql_runs.get_experiment_row(conn, experiment_id)
-        if experiment.lifecycle_stage != LifecycleStage.ACTIVE.value:
+        found = _EXPERIMENT_STAGE.execute(conn, {"id": experiment_id})
+        if not found:
+            raise NotFound(f"experiment {experiment_id!r} does not exist")
+        project, stage = found[0]
+        if stage != LifecycleStage.ACTIVE.value:
             raise Conflict(f"experiment {experiment_id!r} is deleted")
-        existing = conn.execute(select(runs.c.experiment_id).where(runs.c.id == run_id)).first()
-        if existing is not None:
-            if existing.experiment_id != experiment_id:
+        existing = _RUN_EXPERIMENT.execute(conn, {"id": run_id})
+        if existing:
+            if existing[0][0] != experiment_id:
                 raise AlreadyExists(f"run {run_id!r} exists in another experiment")
             return sql_runs.load_runs(conn, [run_id])[0], False
         if spec.parent_run_id is not None:
@@ -192,7 +203,7 @@ class SqlTrackingStore:
             spec,
             run_id=run_id,
             experiment_id=experiment_id,
-            project=experiment.project,
+            project=project,
             name=spec.name or random_run_name(),
             start_time=spec.start_time if spec.start_time is not None else now_ms(),
             created_by=self.actor,
@@ -216,7 +227,7 @@ class SqlTrackingStore:
         }
         if finish is not None:
             row.update(self._update_values(finish))
-        conn.execute(_INSERT_RUN, row)
+        _INSERT_RUN.execute(conn, row)
         if spec.params:  # a run created just now has no params to conflict with
             sql_metrics.write_params(conn, self.database, run_id, spec.params, verify=False)
         if spec.tags:
@@ -289,11 +300,7 @@ class SqlTrackingStore:
             if batch.create is not None:
                 _, created = self._create_run(conn, run_id, batch.create, batch.update)
             # first: an unknown id is never claimed (a run created just now is known active)
-            stage = (
-                LifecycleStage.ACTIVE.value
-                if created
-                else sql_runs.get_run_row(conn, run_id).lifecycle_stage
-            )
+            stage = LifecycleStage.ACTIVE.value if created else self._run_stage(conn, run_id)
             if batch.batch_id is not None and not sql_metrics.claim_batch(
                 conn, self.database, batch.batch_id, run_id, points, self.actor
             ):
@@ -318,6 +325,13 @@ class SqlTrackingStore:
             if batch.update is not None and not created:  # a new run was inserted finished
                 self._apply_update(conn, run_id, batch.update)
         return BatchResult(applied=True, points=points)
+
+    @staticmethod
+    def _run_stage(conn: Any, run_id: str) -> str:
+        found = _RUN_STAGE.execute(conn, {"id": run_id})
+        if not found:
+            raise NotFound(f"run {run_id!r} does not exist")
+        return str(found[0][0])
 
     def log_inputs(self, run_id: str, inputs: list[DatasetInput]) -> None:
         with self.database.write() as conn:

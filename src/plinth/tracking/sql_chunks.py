@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select, update
 
+from plinth.db.prepared import Prepared
 from plinth.db.tables.tracking import metric_chunks, metric_series
 from plinth.tracking.chunks import CHUNK_POINTS, Points, concatenate, downsample
 
@@ -21,11 +22,14 @@ COMPACT_AFTER = 64
 
 History = tuple[list[int], list[int], list[float], list[float] | None, list[float] | None, int]
 
-_INSERT_CHUNK = metric_chunks.insert()
-_COUNT_SMALL = (
+_INSERT_CHUNK = Prepared(metric_chunks.insert())
+_COUNT_SMALL = Prepared(
     update(metric_series)
     .where(metric_series.c.id == bindparam("sid"))
     .values(small_chunks=metric_series.c.small_chunks + bindparam("added"))
+)
+_SMALL_CHUNKS = Prepared(
+    select(metric_series.c.small_chunks).where(metric_series.c.id == bindparam("sid"))
 )
 
 
@@ -43,17 +47,13 @@ def write_points(conn: Connection, by_series: dict[int, Points], *, counted: boo
         rows.extend(_chunk_row(series_id, part) for part in points.split())
         if small_chunks_for(len(points)):
             small[series_id] = small.get(series_id, 0) + 1
-    conn.execute(_INSERT_CHUNK, rows)
+    _INSERT_CHUNK.executemany(conn, rows)
     if not small or counted:
         return
-    conn.execute(_COUNT_SMALL, [{"sid": sid, "added": n} for sid, n in small.items()])
-    crowded = conn.execute(
-        select(metric_series.c.id).where(
-            metric_series.c.id.in_(list(small)), metric_series.c.small_chunks >= COMPACT_AFTER
-        )
-    ).scalars()
-    for series_id in crowded:
-        _compact(conn, series_id)
+    _COUNT_SMALL.executemany(conn, [{"sid": sid, "added": n} for sid, n in small.items()])
+    for series_id in small:
+        if _SMALL_CHUNKS.execute(conn, {"sid": series_id})[0][0] >= COMPACT_AFTER:
+            _compact(conn, series_id)
 
 
 def _chunk_row(series_id: int, points: Points) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def _compact(conn: Connection, series_id: int) -> None:
     merged = concatenate(Points.decode(r.steps, r.timestamps, r.point_values) for r in small)
     conn.execute(delete(metric_chunks).where(metric_chunks.c.id.in_([r.id for r in small])))
     parts = merged.sorted().split()
-    conn.execute(_INSERT_CHUNK, [_chunk_row(series_id, part) for part in parts])
+    _INSERT_CHUNK.executemany(conn, [_chunk_row(series_id, part) for part in parts])
     remaining_small = sum(1 for part in parts if len(part) < CHUNK_POINTS)
     conn.execute(
         update(metric_series)

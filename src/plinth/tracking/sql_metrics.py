@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, and_, bindparam, case, select, update
 
-from plinth.db.dialect import insert_ignoring_conflicts, upsert
+from plinth.db.dialect import insert_ignoring_conflicts, prepared, upsert
 from plinth.db.engine import Database
+from plinth.db.prepared import Prepared
 from plinth.db.tables.tracking import applied_batches, metric_series, params, run_tags
 from plinth.entities.common import now_ms
 from plinth.entities.params import encode_param, numeric_value
@@ -32,15 +33,15 @@ def claim_batch(
     conn: Connection, database: Database, batch_id: str, run_id: str, points: int, actor: str
 ) -> bool:
     """Record an idempotency key; False if it was already applied."""
-    key = "tracking.claim_batch"
-    statement = database.caches.get(key)
-    if statement is None:
-        statement = database.caches[key] = insert_ignoring_conflicts(
-            database, applied_batches
-        ).returning(applied_batches.c.batch_id)
+    statement = prepared(
+        database,
+        "tracking.claim_batch",
+        lambda: insert_ignoring_conflicts(database, applied_batches).returning(
+            applied_batches.c.batch_id
+        ),
+    )
     row = {"batch_id": batch_id, "run_id": run_id, "points": points}
-    claimed = conn.execute(statement, {**row, "applied_at": now_ms(), "actor": actor}).first()
-    return claimed is not None
+    return bool(statement.execute(conn, {**row, "applied_at": now_ms(), "actor": actor}))
 
 
 def claimed_run(conn: Connection, batch_id: str) -> str | None:
@@ -73,7 +74,9 @@ def write_params(
                 "value_num": numeric_value(value),
             }
         )
-    conn.execute(insert_ignoring_conflicts(database, params), rows)
+    prepared(
+        database, "tracking.insert_params", lambda: insert_ignoring_conflicts(database, params)
+    ).executemany(conn, rows)
     if not verify:
         return
     stored = conn.execute(
@@ -97,7 +100,11 @@ def write_params(
 
 def write_tags(conn: Connection, database: Database, run_id: str, values: dict[str, str]) -> None:
     rows = [{"run_id": run_id, "key": k, "value": v} for k, v in sorted(values.items())]
-    conn.execute(upsert(database, run_tags, ["run_id", "key"], ["value"]), rows)
+    prepared(
+        database,
+        "tracking.upsert_tags",
+        lambda: upsert(database, run_tags, ["run_id", "key"], ["value"]),
+    ).executemany(conn, rows)
 
 
 def write_metrics(
@@ -118,8 +125,9 @@ def write_metrics(
         write_points(conn, by_series, counted=True)
         return
     series_ids = _series_ids(conn, database, run_id, list(by_key))
-    write_points(conn, {series_ids[key]: points for key, points in by_key.items()})
-    _update_latest(conn, {series_ids[key]: points for key, points in by_key.items()})
+    by_series = {series_ids[key]: points for key, points in by_key.items()}
+    write_points(conn, by_series)
+    _update_latest(conn, by_series)
 
 
 def _points_by_key(batch: MetricBatch) -> dict[str, Points]:
@@ -150,7 +158,16 @@ def _new_series_row(run_id: str, key: str) -> dict[str, Any]:
         "latest_step": _NO_STEP,
         "latest_timestamp": -1,
         "point_count": 0,
+        "small_chunks": 0,
     }
+
+
+_INSERT_SERIES = Prepared(metric_series.insert())
+_SERIES_OF_RUN = Prepared(
+    select(metric_series.c.key, metric_series.c.id).where(
+        metric_series.c.run_id == bindparam("run_id")
+    )
+)
 
 
 def _create_series(conn: Connection, run_id: str, by_key: dict[str, Points]) -> dict[int, Points]:
@@ -169,10 +186,9 @@ def _create_series(conn: Connection, run_id: str, by_key: dict[str, Points]) -> 
                 "small_chunks": small_chunks_for(len(points)),
             }
         )
-    created = conn.execute(
-        metric_series.insert().returning(metric_series.c.key, metric_series.c.id), rows
-    )
-    return {row.id: by_key[row.key] for row in created}
+    _INSERT_SERIES.executemany(conn, rows)
+    created = _SERIES_OF_RUN.execute(conn, {"run_id": run_id})
+    return {series_id: by_key[key] for key, series_id in created}
 
 
 _SERIES_CACHE = "tracking.series_ids"
@@ -190,17 +206,9 @@ def _series_ids(
         return ids
 
     def lookup(wanted: list[str]) -> dict[str, int]:
-        key_match = (
-            metric_series.c.key == wanted[0]
-            if len(wanted) == 1
-            else metric_series.c.key.in_(wanted)
-        )
-        found = conn.execute(
-            select(metric_series.c.key, metric_series.c.id).where(
-                metric_series.c.run_id == run_id, key_match
-            )
-        )
-        return {row.key: row.id for row in found}
+        chosen = set(wanted)  # a run's series are few: read them all, keep the wanted ones
+        found = _SERIES_OF_RUN.execute(conn, {"run_id": run_id})
+        return {key: series_id for key, series_id in found if key in chosen}
 
     unknown = [k for k in keys if k not in ids]
     committed = lookup(unknown)
@@ -210,15 +218,16 @@ def _series_ids(
     ids.update(committed)
     missing = sorted(k for k in unknown if k not in committed)  # see the lock order above
     if missing:
-        conn.execute(
-            insert_ignoring_conflicts(database, metric_series),
-            [_new_series_row(run_id, k) for k in missing],
-        )
+        prepared(
+            database,
+            "tracking.insert_series",
+            lambda: insert_ignoring_conflicts(database, metric_series),
+        ).executemany(conn, [_new_series_row(run_id, k) for k in missing])
         ids.update(lookup(missing))
     return ids
 
 
-_LATEST_UPDATE = (
+_LATEST_UPDATE = Prepared(
     update(metric_series)
     .where(metric_series.c.id == bindparam("sid"))
     .values(
@@ -250,7 +259,7 @@ def _update_latest(conn: Connection, by_series: dict[int, Points]) -> None:
         updates.append(
             {"sid": series_id, "step": step, "ts": stamp, "value": value, "n": len(points)}
         )
-    conn.execute(_LATEST_UPDATE, updates)
+    _LATEST_UPDATE.executemany(conn, updates)
 
 
 def empty_history(run_id: str, key: str) -> MetricHistory:
