@@ -5,7 +5,8 @@
 # physical reference (../bare_sqlite.py). Servers are always stopped (trap), by process group.
 #
 #   bash bench/anchors/install_anchors.sh               # once
-#   bash bench/anchors/run_anchors.sh OUT_DIR [all|bare|mlflow|fasttrackml ...]
+#   bash bench/anchors/run_anchors.sh OUT_DIR [all|bare|mlflow|fasttrackml|artifact ...]
+#   (artifact, MLflow's proxied artifact upload/download, runs only when named)
 #
 # Writes into OUT_DIR: bare_sqlite.json, <anchor>.json (log_metric, log_batch, metric_history,
 # create_runs, search_runs), <anchor>_search_10k.json, <anchor>_server.json (version, port,
@@ -237,6 +238,23 @@ if want fasttrackml; then
     stop_server fasttrackml
   else
     echo "!! fasttrackml server did not start" >&2
+  fi
+fi
+
+# ---- 4. MLflow's proxied artifact upload and download (only when named: `... OUT artifact`) --
+# A fresh MLflow server (defaults, artifacts proxied to a folder on the same disk); the file is
+# ANCHORS_ARTIFACT_MB MB (default 1000), 3 reps. plinth's side: bench/bench_artifacts.py.
+if [[ " ${WHAT[*]} " == *" artifact "* ]]; then
+  [ -x "$MLFLOW_VENV/bin/mlflow" ] || { echo "no $MLFLOW_VENV; run install_anchors.sh" >&2; exit 1; }
+  if start_server mlflow_artifact "$MLFLOW_VENV/bin/mlflow" server \
+    --backend-store-uri "sqlite:///@DATA@/mlflow.db" \
+    --default-artifact-root "@DATA@/art" --artifacts-destination "@DATA@/mlartifacts" \
+    --host 127.0.0.1 --port @PORT@; then
+    run_client mlflow_artifact "$TMO" --tracking-uri "http://127.0.0.1:$SRV_PORT" \
+      --phases artifact --artifact-mb "${ANCHORS_ARTIFACT_MB:-1000}" --reps-artifact 3
+    stop_server mlflow_artifact
+  else
+    echo "!! mlflow server (artifact) did not start" >&2
   fi
 fi
 

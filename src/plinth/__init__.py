@@ -9,6 +9,7 @@ with plinth.start_run(experiment="iris", params={"C": 1.0}) as run:
 
 from plinth.config import Settings
 from plinth.connect import Platform, connect
+from plinth.entities.models import EvaluationResult, ModelInfo
 from plinth.entities.tracking import DatasetInput, MetricHistory, Run, RunStatus
 from plinth.errors import (
     AlreadyExists,
@@ -19,6 +20,7 @@ from plinth.errors import (
     PlinthError,
     Unavailable,
 )
+from plinth.registry.flavors.python import PythonModel
 from plinth.sdk.fluent import (
     ActiveRun,
     active_run,
@@ -41,6 +43,8 @@ from plinth.sdk.fluent import (
     start_run,
     sync,
 )
+from plinth.sdk.models import evaluate, load_model, log_model
+from plinth.sdk.registry import register_model
 
 __version__ = "0.1.0"
 
@@ -53,22 +57,29 @@ __all__ = [
     "connect",
     "DatasetInput",
     "end_run",
+    "evaluate",
+    "EvaluationResult",
     "FilterSyntaxError",
     "flush",
     "get_metric_history",
     "get_run",
     "InvalidArgument",
+    "load_model",
     "log_artifact",
     "log_artifacts",
     "log_input",
     "log_metric",
     "log_metrics",
+    "log_model",
     "log_param",
     "log_params",
     "MetricHistory",
+    "ModelInfo",
     "NotFound",
     "Platform",
     "PlinthError",
+    "PythonModel",
+    "register_model",
     "Run",
     "RunStatus",
     "search_runs",

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
         default=None,
         description="fsspec URL where artifact blobs live; default: a folder in the data dir.",
     )
+    s3_endpoint_url: str | None = Field(
+        default=None,
+        description="Endpoint of an S3-compatible server for s3:// artifact URLs (MinIO, ...).",
+    )
     url: str | None = Field(
         default=None,
         description="URL of a plinth server; when set the SDK and CLI talk to it over HTTP.",

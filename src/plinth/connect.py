@@ -9,6 +9,7 @@ from typing import Any
 from plinth.artifacts.store import RunArtifactStore
 from plinth.config import Settings
 from plinth.entities.common import LOCAL_ACTOR
+from plinth.registry.service import RegistryService
 from plinth.tracking.service import TrackingService
 
 
@@ -19,6 +20,7 @@ class Platform:
     settings: Settings
     tracking: TrackingService
     artifacts: RunArtifactStore
+    registry: RegistryService
     remote: bool
     _closers: list[Any] = field(default_factory=list, repr=False)
 
@@ -39,6 +41,7 @@ def connect(settings: Settings | None = None) -> Platform:
 def _connect_remote(settings: Settings) -> Platform:
     from plinth.client.artifacts import RestRunArtifactStore
     from plinth.client.http import HttpClient
+    from plinth.client.registry import RestRegistryStore
     from plinth.client.spool import Spool
     from plinth.client.tracking import RestTrackingStore
 
@@ -47,27 +50,36 @@ def _connect_remote(settings: Settings) -> Platform:
     return Platform(
         settings=settings,
         tracking=TrackingService(RestTrackingStore(http, spool)),
-        artifacts=RestRunArtifactStore(http),
+        artifacts=RestRunArtifactStore(
+            http, resume_dir=settings.data_dir.expanduser() / "upload-notes"
+        ),
+        registry=RegistryService(RestRegistryStore(http)),
         remote=True,
         _closers=[http.close],
     )
 
 
 def _connect_local(settings: Settings) -> Platform:
+    from plinth.artifacts.backends import open_blob_store
     from plinth.artifacts.sql import SqlRunArtifactStore
     from plinth.db.engine import Database
     from plinth.db.migrate import upgrade_if_needed
-    from plinth.plugins import blob_store_for
+    from plinth.registry.sources import SourceReader
+    from plinth.registry.sql import SqlRegistryStore
     from plinth.tracking.sql import SqlTrackingStore
 
     database = Database(
         settings.resolved_database_url, sqlite_synchronous=settings.sqlite_synchronous
     )
     upgrade_if_needed(database)
+    tracking = TrackingService(SqlTrackingStore(database, LOCAL_ACTOR))
+    artifacts = SqlRunArtifactStore(database, open_blob_store(settings))
+    sources = SourceReader(tracking, artifacts)
     return Platform(
         settings=settings,
-        tracking=TrackingService(SqlTrackingStore(database, LOCAL_ACTOR)),
-        artifacts=SqlRunArtifactStore(database, blob_store_for(settings.resolved_artifacts_url)),
+        tracking=tracking,
+        artifacts=artifacts,
+        registry=RegistryService(SqlRegistryStore(database, LOCAL_ACTOR, sources)),
         remote=False,
         _closers=[database.dispose],
     )

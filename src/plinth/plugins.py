@@ -10,6 +10,7 @@ from typing import Any
 
 GROUPS = {
     "plinth.artifact_backends": "Blob stores by URL scheme (file, s3, ...): a BlobStore class.",
+    "plinth.model_flavors": "Model flavors by name (sklearn, onnx, ...): a Flavor class.",
 }
 """Every entry-point group plinth reads, and what it expects (checked by the docs test)."""
 
@@ -28,10 +29,11 @@ def load_group(group: str) -> dict[str, Any]:
     return loaded
 
 
-def blob_store_for(url: str) -> Any:
-    """A BlobStore for ``url``: the backend registered for its scheme, else the fsspec one."""
+def blob_store_for(url: str, **options: Any) -> Any:
+    """A BlobStore for ``url``: the backend registered for its scheme, else the fsspec one
+    (``options`` are the backend's storage options)."""
     from plinth.artifacts.fsspec_backend import FsspecBlobStore
 
     scheme = url.split("://", 1)[0] if "://" in url else "file"
     backend = load_group("plinth.artifact_backends").get(scheme, FsspecBlobStore)
-    return backend(url)
+    return backend(url, **options)

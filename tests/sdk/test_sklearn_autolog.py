@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import joblib
 import pytest
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.linear_model import LinearRegression, LogisticRegression
@@ -41,10 +40,14 @@ def test_classifier_fit_is_logged(autologging: None) -> None:
     assert stored.inputs[0].name == "training_data"
     assert stored.inputs[0].num_rows == 150
     files = {a.path for a in session.current().platform.artifacts.list(run.id, "model")}
-    assert files == {"model/model.joblib", "model/plinth-model.json"}
+    assert {"model/model.skops", "model/plinth-model.yaml"} <= files
+    loaded = plinth.load_model(f"runs:/{run.id}/model")
+    assert loaded.signature is not None
+    assert loaded.signature.inputs[0].shape == [-1, 4]  # from the first rows of X
+    assert loaded.predict(X[:5]).tolist() == model.predict(X[:5]).tolist()
 
 
-def test_fit_without_active_run_gets_its_own_run(autologging: None, tmp_path: object) -> None:
+def test_fit_without_active_run_gets_its_own_run(autologging: None) -> None:
     X, y = load_diabetes(return_X_y=True)
     LinearRegression().fit(X, y)
     assert plinth.active_run() is None
@@ -52,10 +55,7 @@ def test_fit_without_active_run_gets_its_own_run(autologging: None, tmp_path: ob
     assert len(runs) == 1
     assert runs[0].status == plinth.RunStatus.FINISHED
     assert "training_r2_score" in runs[0].metrics
-    chunks = session.current().platform.artifacts.download(runs[0].id, "model/model.joblib")
-    path = __import__("pathlib").Path(str(tmp_path)) / "model.joblib"
-    path.write_bytes(b"".join(chunks))
-    restored = joblib.load(path)
+    restored = plinth.load_model(f"runs:/{runs[0].id}/model")
     assert restored.predict(X[:3]).tolist() == pytest.approx(
         LinearRegression().fit(X, y).predict(X[:3]).tolist()
     )

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
 from sqlalchemy import select
 
-from plinth.artifacts.fsspec_backend import CHUNK_SIZE
+from plinth.artifacts import sql_uploads
+from plinth.artifacts.hashing import CHUNK_SIZE
+from plinth.artifacts.integrity import verified_chunks
 from plinth.artifacts.paths import clean_artifact_path
+from plinth.artifacts.sql_manifest import artifact_from_row, commit_staged
 from plinth.artifacts.store import BlobStore
-from plinth.db.dialect import upsert
 from plinth.db.engine import Database
 from plinth.db.tables.artifacts import run_artifacts
-from plinth.entities.artifacts import ArtifactInfo
+from plinth.entities.artifacts import ArtifactInfo, ArtifactLink, Upload, UploadPart
 from plinth.entities.common import now_ms
-from plinth.errors import NotFound, PlinthError
+from plinth.errors import Conflict, InvalidArgument, NotFound
 from plinth.tracking.sql_runs import get_run_row
 
-
-class CorruptArtifact(PlinthError):
-    slug = "corrupt-artifact"
-    title = "Stored artifact does not match its digest"
+MAX_LINK_SECONDS = 7 * 24 * 3600
+"""The longest a presigned link may live (S3's own limit)."""
 
 
 class SqlRunArtifactStore:
@@ -36,19 +35,8 @@ class SqlRunArtifactStore:
         path = clean_artifact_path(path)
         with self.database.read() as conn:
             get_run_row(conn, run_id)
-        digest, size = self.blobs.put(source)  # outside the write transaction: may be slow
-        with self.database.write() as conn:
-            conn.execute(
-                upsert(self.database, run_artifacts, ["run_id", "path"], ["digest", "size"]),
-                {
-                    "run_id": run_id,
-                    "path": path,
-                    "digest": digest,
-                    "size": size,
-                    "created_at": now_ms(),
-                },
-            )
-        return ArtifactInfo(path=path, size=size, digest=digest)
+        staged = self.blobs.stage(source)  # outside any transaction: may be slow
+        return commit_staged(self.database, self.blobs, run_id, path, staged)
 
     def list(self, run_id: str, prefix: str = "") -> list[ArtifactInfo]:
         prefix = clean_artifact_path(prefix, allow_root=True)
@@ -65,13 +53,13 @@ class SqlRunArtifactStore:
         base = prefix + "/" if prefix else ""
         for row in rows:
             if row.path == prefix:  # the prefix names a file: list just that file
-                return [ArtifactInfo(path=row.path, size=row.size, digest=row.digest)]
+                return [artifact_from_row(row)]
             head, _, rest = row.path[len(base) :].partition("/")
             child = base + head
             if rest:
                 entries.setdefault(child, ArtifactInfo(path=child, is_dir=True))
             else:
-                entries[child] = ArtifactInfo(path=child, size=row.size, digest=row.digest)
+                entries[child] = artifact_from_row(row)
         return list(entries.values())
 
     def stat(self, run_id: str, path: str) -> ArtifactInfo:
@@ -85,20 +73,52 @@ class SqlRunArtifactStore:
             if row is None:
                 get_run_row(conn, run_id)
                 raise NotFound(f"run {run_id!r} has no artifact {path!r}")
-        return ArtifactInfo(path=row.path, size=row.size, digest=row.digest)
+        return artifact_from_row(row)
 
     def download(self, run_id: str, path: str) -> Iterator[bytes]:
         info = self.stat(run_id, path)
         assert info.digest is not None
-        return _verified_chunks(self.blobs.open(info.digest), info.digest)
+        assert info.size is not None
+        return verified_chunks(_read(self.blobs.open(info.digest)), info.digest, info.size)
+
+    def link(self, run_id: str, path: str, expires_seconds: int = 900) -> ArtifactLink:
+        if not 1 <= expires_seconds <= MAX_LINK_SECONDS:
+            raise InvalidArgument.for_field(
+                "expires_seconds", f"must be between 1 and {MAX_LINK_SECONDS}"
+            )
+        info = self.stat(run_id, path)
+        assert info.digest is not None
+        assert info.size is not None
+        url = self.blobs.link(info.digest, expires_seconds)
+        if url is None:
+            raise Conflict(
+                "this server's artifact storage has no direct links (only object stores such"
+                " as S3 do); download the file through the server instead"
+            )
+        return ArtifactLink(
+            url=url,
+            expires_at=now_ms() + expires_seconds * 1000,
+            digest=info.digest,
+            size=info.size,
+        )
+
+    def start_upload(self, run_id: str, path: str, size: int | None = None) -> Upload:
+        return sql_uploads.start_upload(self.database, run_id, path, size)
+
+    def get_upload(self, upload_id: str) -> Upload:
+        return sql_uploads.get_upload(self.database, upload_id)
+
+    def upload_part(self, upload_id: str, number: int, source: BinaryIO) -> UploadPart:
+        return sql_uploads.upload_part(self.database, self.blobs, upload_id, number, source)
+
+    def complete_upload(self, upload_id: str) -> ArtifactInfo:
+        return sql_uploads.complete_upload(self.database, self.blobs, upload_id)
+
+    def abort_upload(self, upload_id: str) -> None:
+        sql_uploads.abort_upload(self.database, self.blobs, upload_id)
 
 
-def _verified_chunks(source: BinaryIO, digest: str) -> Iterator[bytes]:
-    """Yield a blob's chunks; raise at the end if the bytes do not hash to ``digest``."""
-    hasher = hashlib.sha256()
+def _read(source: BinaryIO) -> Iterator[bytes]:
     with source:
         while chunk := source.read(CHUNK_SIZE):
-            hasher.update(chunk)
             yield chunk
-    if hasher.hexdigest() != digest:
-        raise CorruptArtifact(f"blob sha256:{digest} is corrupt on disk")

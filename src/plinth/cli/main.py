@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from plinth import __version__
-from plinth.cli import db, experiments, runs, server, sync
+from plinth.cli import artifacts, db, experiments, lineage, models, runs, server, sync
 from plinth.cli.context import state
 
 app = typer.Typer(
@@ -49,6 +49,9 @@ app.command("server")(server.serve)
 app.add_typer(db.app, name="db")
 app.add_typer(experiments.app, name="experiments")
 app.add_typer(runs.app, name="runs")
+app.add_typer(artifacts.app, name="artifacts")
+app.add_typer(models.app, name="models")
+app.command("lineage")(lineage.lineage)
 app.command("sync")(sync.sync)
 
 

@@ -67,3 +67,37 @@ class ModelManifest(Entity):
     flavor_options: dict[str, JsonValue] = Field(default_factory=dict)
     created_at: int
     plinth_version: str
+
+
+class ModelInfo(Entity):
+    """What ``log_model`` logged: where the model is, what it is, and its registered version
+    when it was registered."""
+
+    model_uri: str = Field(description="runs:/RUN_ID/PATH")
+    run_id: str
+    artifact_path: str
+    digest: str = Field(description="sha256 of the manifest: the model's identity.")
+    manifest: ModelManifest
+    registered_model_name: str | None = None
+    registered_version: int | None = None
+
+    @property
+    def flavor(self) -> str:
+        return self.manifest.flavor
+
+    @property
+    def signature(self) -> Signature | None:
+        return self.manifest.signature
+
+
+class EvaluationResult(Entity):
+    """Metrics of a model on a data set, and which data set (by digest), so that gates
+    compare like with like."""
+
+    run_id: str
+    model_type: str
+    metrics: dict[str, float]
+    dataset_name: str
+    dataset_digest: str
+    num_rows: int
+    model_uri: str | None = None

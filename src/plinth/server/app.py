@@ -8,11 +8,21 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 
 from plinth import __version__
+from plinth.artifacts.backends import open_blob_store
 from plinth.config import Settings
 from plinth.db.engine import Database
 from plinth.db.migrate import upgrade_if_needed
-from plinth.plugins import blob_store_for
-from plinth.server.api import artifacts, experiments, health, runs
+from plinth.registry.webhooks import WebhookDeliverer
+from plinth.server.api import (
+    artifacts,
+    experiments,
+    health,
+    lineage,
+    registry,
+    runs,
+    uploads,
+    webhooks,
+)
 from plinth.server.deps import ServerState, authorize
 from plinth.server.observability import ServerMetrics
 from plinth.server.problems import install_problem_handlers
@@ -31,13 +41,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     state = ServerState(
         settings=settings,
         database=database,
-        blobs=blob_store_for(settings.resolved_artifacts_url),
+        blobs=open_blob_store(settings),
         metrics=ServerMetrics(),
     )
 
+    deliverer = WebhookDeliverer(database)  # registry events to webhooks, in the background
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        deliverer.start()
         yield
+        deliverer.stop()
         database.dispose()
 
     app = FastAPI(
@@ -51,7 +65,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     state.metrics.install(app)
     authorized = [Depends(authorize)]
     app.include_router(health.router, dependencies=authorized)
-    for router in (experiments.router, runs.router, artifacts.router):
+    for router in (experiments.router, runs.router, artifacts.router, uploads.router):
+        app.include_router(router, prefix=API_PREFIX, dependencies=authorized)
+    for router in (registry.router, lineage.router, webhooks.router):
         app.include_router(router, prefix=API_PREFIX, dependencies=authorized)
     from plinth.server.ui import pages
 

@@ -12,6 +12,9 @@ from plinth.artifacts.store import BlobStore
 from plinth.config import Settings
 from plinth.db.engine import Database
 from plinth.entities.common import ANONYMOUS_ACTOR, Actor
+from plinth.registry.service import RegistryService
+from plinth.registry.sources import SourceReader
+from plinth.registry.sql import SqlRegistryStore
 from plinth.server.observability import ServerMetrics
 from plinth.tracking.service import TrackingService
 from plinth.tracking.sql import SqlTrackingStore
@@ -58,5 +61,12 @@ async def run_artifact_store(state: StateDep) -> SqlRunArtifactStore:
     return SqlRunArtifactStore(state.database, state.blobs)
 
 
+async def registry_service(state: StateDep, actor: CurrentActor) -> RegistryService:
+    tracking = TrackingService(SqlTrackingStore(state.database, actor.name))
+    sources = SourceReader(tracking, SqlRunArtifactStore(state.database, state.blobs))
+    return RegistryService(SqlRegistryStore(state.database, actor.name, sources))
+
+
 TrackingDep = Annotated[TrackingService, Depends(tracking_service)]
 ArtifactsDep = Annotated[SqlRunArtifactStore, Depends(run_artifact_store)]
+RegistryDep = Annotated[RegistryService, Depends(registry_service)]

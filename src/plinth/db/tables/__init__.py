@@ -15,6 +15,6 @@ metadata = MetaData(
 
 def all_tables() -> MetaData:
     """The metadata with every component's tables registered (for Alembic and tests)."""
-    from plinth.db.tables import artifacts, tracking  # noqa: F401  (registers the tables)
+    from plinth.db.tables import artifacts, registry, tracking  # noqa: F401  (registers them)
 
     return metadata

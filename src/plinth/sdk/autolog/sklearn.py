@@ -2,22 +2,18 @@
 
 The outermost ``fit`` (a Pipeline's, not its steps') logs the estimator's params, its
 training metrics under MLflow's names (``training_accuracy_score``, ...), the training data
-set's digest, and the fitted model as an artifact. Without an active run, each fit gets
-its own run, ended when the fit returns.
+set's digest, and the fitted model, packaged by ``plinth.log_model`` into ``model/``.
+Without an active run, each fit gets its own run, ended when the fit returns.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import platform as python_platform
-import tempfile
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import orjson
 
 from plinth.sdk import fluent
 
@@ -98,7 +94,7 @@ def _log_fitted(estimator: Any, X: Any, y: Any) -> None:
         except Exception as exc:
             logger.warning("autolog could not describe the training data: %s", exc)
     if _options["log_models"]:
-        _log_model(estimator)
+        _log_model(estimator, X)
 
 
 def _loggable_params(estimator: Any) -> dict[str, Any]:
@@ -157,19 +153,21 @@ def training_metrics(estimator: Any, X: Any, y: Any) -> dict[str, float]:
     return {k: float(v) for k, v in values.items()}
 
 
-def _log_model(estimator: Any) -> None:
-    import joblib
-    import sklearn
+def _log_model(estimator: Any, X: Any) -> None:
+    """A packaged model (``plinth.log_model``: skops, signature from the first rows of X)."""
+    from plinth.sdk.models import log_model
 
-    with tempfile.TemporaryDirectory() as folder:
-        root = Path(folder)
-        joblib.dump(estimator, root / "model.joblib")
-        manifest = {
-            "flavor": "sklearn",
-            "format": "joblib",
-            "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
-            "sklearn_version": sklearn.__version__,
-            "python_version": python_platform.python_version(),
-        }
-        (root / "plinth-model.json").write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-        fluent.log_artifacts(root, "model")
+    example = _example(X)
+    try:
+        log_model(estimator, "model", input_example=example)
+    except Exception as exc:  # never fail the user's fit because the model could not be logged
+        logger.warning("autolog could not log the model: %s", exc)
+
+
+def _example(X: Any) -> Any:
+    """The first rows of dense training data (sparse matrices get no example)."""
+    if hasattr(X, "iloc"):
+        return X.iloc[:5]
+    if isinstance(X, np.ndarray):
+        return X[:5]
+    return None

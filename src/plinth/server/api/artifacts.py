@@ -1,18 +1,21 @@
-"""Run artifacts: streamed up and down, never held whole in memory."""
+"""Run artifacts: streamed up and down, never held whole in memory; direct links to object
+storage where the backend has them."""
 
 from __future__ import annotations
 
-from typing import Annotated, BinaryIO, cast
+from functools import partial
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
-from plinth.entities.artifacts import ArtifactInfo
+from plinth.artifacts.sql import MAX_LINK_SECONDS
+from plinth.entities.artifacts import ArtifactInfo, ArtifactLink
 from plinth.entities.tracking import Id
 from plinth.server.deps import ArtifactsDep
 from plinth.server.routing import OrjsonRoute
-from plinth.server.streaming import BlockingBodyReader, media_type_for
+from plinth.server.streaming import media_type_for
+from plinth.server.transfer import read_ahead, with_request_body
 
 router = APIRouter(tags=["artifacts"], route_class=OrjsonRoute)
 
@@ -23,9 +26,9 @@ RunIdPath = Id
 async def upload_artifact(
     run_id: RunIdPath, path: str, request: Request, artifacts: ArtifactsDep
 ) -> ArtifactInfo:
-    """The request body is the file's bytes."""
-    reader = cast(BinaryIO, BlockingBodyReader(request))
-    return await run_in_threadpool(artifacts.upload, run_id, path, reader)
+    """The request body is the file's bytes. A file that can run code when loaded (pickle,
+    joblib, PyTorch) is scanned first; an unsafe one is a 422 listing what was found."""
+    return await with_request_body(request, partial(artifacts.upload, run_id, path))
 
 
 @router.get("/runs/{run_id}/artifacts")
@@ -39,13 +42,27 @@ def list_artifacts(
 
 @router.get("/runs/{run_id}/artifacts/{path:path}")
 def download_artifact(run_id: RunIdPath, path: str, artifacts: ArtifactsDep) -> StreamingResponse:
+    """The file's bytes, verified against its digest while they are sent: a corrupt blob
+    is cut short of its Content-Length, so no client mistakes it for a whole file."""
     info = artifacts.stat(run_id, path)
     chunks = artifacts.download(run_id, info.path)
     return StreamingResponse(
-        chunks,
+        read_ahead(chunks),
         media_type=media_type_for(info.path),
         headers=download_headers(info.path, info.size or 0, info.digest or ""),
     )
+
+
+@router.get("/runs/{run_id}/artifact-links/{path:path}")
+def link_artifact(
+    run_id: RunIdPath,
+    path: str,
+    artifacts: ArtifactsDep,
+    expires_seconds: Annotated[int, Query(ge=1, le=MAX_LINK_SECONDS)] = 900,
+) -> ArtifactLink:
+    """A presigned URL to read the file straight from object storage (S3); a 409 when the
+    artifact storage has no such links (a local folder)."""
+    return artifacts.link(run_id, path, expires_seconds)
 
 
 _ACTIVE_CONTENT = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml")

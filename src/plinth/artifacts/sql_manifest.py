@@ -1,0 +1,87 @@
+"""Placing a staged blob at a path of a run: scan it, pin it, publish it, write the
+manifest row. Shared by single uploads and by completing resumable ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection
+
+from plinth.artifacts.integrity import UnsafeArtifact
+from plinth.artifacts.references import pin, unpin
+from plinth.artifacts.scanning import ScanReport, needs_scan, scan_stream
+from plinth.artifacts.store import BlobStore, StagedBlob
+from plinth.db.dialect import upsert
+from plinth.db.engine import Database
+from plinth.db.tables.artifacts import run_artifacts
+from plinth.entities.artifacts import ArtifactInfo
+from plinth.entities.common import now_ms
+from plinth.entities.models import ScanStatus
+
+
+def artifact_from_row(row: Any) -> ArtifactInfo:
+    status = ScanStatus(row.scan_status) if row.scan_status else None
+    return ArtifactInfo(path=row.path, size=row.size, digest=row.digest, scan_status=status)
+
+
+def scan_staged(blobs: BlobStore, staged: StagedBlob, path: str) -> ScanReport:
+    """Scan a staged file that can run code when loaded; refuse it if it is unsafe."""
+    if not needs_scan(path):
+        return ScanReport(ScanStatus.NOT_NEEDED)
+    try:
+        with blobs.open_staged(staged) as source:
+            report = scan_stream(source, path)
+    except Exception as exc:  # picklescan trips over some malformed files: not called clean
+        return ScanReport(ScanStatus.NOT_SCANNED, [f"{path}: could not be scanned ({exc})"])
+    if report.unsafe:
+        raise UnsafeArtifact.with_findings(path, report.findings)
+    return report
+
+
+def commit_staged(
+    database: Database,
+    blobs: BlobStore,
+    run_id: str,
+    path: str,
+    staged: StagedBlob,
+    *,
+    finish: Callable[[Connection], bool] | None = None,
+) -> ArtifactInfo:
+    """Make ``staged`` the file at ``path`` of the run. ``finish`` runs in the manifest's
+    transaction and may veto the manifest row (an upload someone else completed)."""
+    try:
+        report = scan_staged(blobs, staged, path)
+        token = pin(database, staged.digest)
+    except BaseException:
+        blobs.discard(staged)
+        raise
+    try:
+        blobs.publish(staged)
+        with database.write() as conn:
+            if finish is None or finish(conn):
+                conn.execute(
+                    upsert(
+                        database,
+                        run_artifacts,
+                        ["run_id", "path"],
+                        ["digest", "size", "created_at", "scan_status"],
+                    ),
+                    {
+                        "run_id": run_id,
+                        "path": path,
+                        "digest": staged.digest,
+                        "size": staged.size,
+                        "created_at": now_ms(),
+                        "scan_status": report.status.value,
+                    },
+                )
+            unpin(conn, token)
+    except BaseException:
+        blobs.discard(staged)  # harmless once published: the temporary copy is gone
+        with database.write() as conn:
+            unpin(conn, token)
+        raise
+    return ArtifactInfo(
+        path=path, size=staged.size, digest=staged.digest, scan_status=report.status
+    )

@@ -1,0 +1,1 @@
+"""The model registry: versions, aliases, promotion gates, lineage and webhooks."""
