@@ -3,6 +3,8 @@
 * PlinthError (500)
   x InvalidArgument (400): bad input; ``errors`` names each field and why
     + FilterSyntaxError (400): a search filter that does not parse, with the position
+    + UnsafeArtifact (422): a file that would run dangerous code when loaded
+  x CorruptArtifact (500): stored bytes no longer match their digest
   x Unauthenticated (401)
   x PermissionDenied (403)
   x NotFound (404)
@@ -88,6 +90,27 @@ class FilterSyntaxError(InvalidArgument):
     title = "Malformed filter"
 
 
+class UnsafeArtifact(InvalidArgument):
+    """A file that can execute code when loaded and imports something dangerous; each
+    finding is one entry of ``errors``."""
+
+    status = 422
+    slug = "unsafe-artifact"
+    title = "Unsafe artifact"
+
+    @classmethod
+    def with_findings(cls, path: str, findings: list[str]) -> UnsafeArtifact:
+        return cls(
+            f"{path} can execute code when loaded and was refused: {'; '.join(findings)}",
+            [FieldError(path, finding) for finding in findings],
+        )
+
+
+class CorruptArtifact(PlinthError):
+    slug = "corrupt-artifact"
+    title = "Stored artifact does not match its digest"
+
+
 class Unauthenticated(PlinthError):
     status = 401
     slug = "unauthenticated"
@@ -135,6 +158,8 @@ _BY_SLUG: dict[str, type[PlinthError]] = {
         PlinthError,
         InvalidArgument,
         FilterSyntaxError,
+        UnsafeArtifact,
+        CorruptArtifact,
         Unauthenticated,
         PermissionDenied,
         NotFound,

@@ -11,9 +11,8 @@ import pickle
 import httpx
 import pytest
 
-from plinth.artifacts.integrity import UnsafeArtifact
 from plinth.entities.models import ScanStatus
-from plinth.errors import Conflict, InvalidArgument, NotFound
+from plinth.errors import Conflict, InvalidArgument, NotFound, UnsafeArtifact
 from tests.artifacts.conftest import SMALL_PARTS, ArtifactEnv
 
 

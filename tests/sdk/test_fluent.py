@@ -133,3 +133,14 @@ def test_system_metrics_are_sampled(tmp_path: Path) -> None:
         assert not any(k.startswith("system/") for k in plinth.get_run(quiet.id).metrics)
     finally:
         session.configure()
+
+
+def test_log_artifacts_refuses_a_symlink_out_of_the_folder(sdk: str, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "ok.txt").write_text("fine")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not upload")
+    (folder / "leak.txt").symlink_to(secret)
+    with plinth.start_run(), pytest.raises(plinth.InvalidArgument, match="outside"):
+        plinth.log_artifacts(folder)

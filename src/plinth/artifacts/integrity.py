@@ -8,36 +8,9 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 
-from plinth.errors import FieldError, InvalidArgument, PlinthError
+from plinth.errors import CorruptArtifact, InvalidArgument
 
 _DIGEST = re.compile(r"^[0-9a-f]{64}$")
-
-
-class CorruptArtifact(PlinthError):
-    slug = "corrupt-artifact"
-    title = "Stored artifact does not match its digest"
-
-
-class UnsafeArtifact(InvalidArgument):
-    """A file that can execute code when loaded and imports something dangerous; each
-    finding is one entry of ``errors``."""
-
-    status = 422
-    slug = "unsafe-artifact"
-    title = "Unsafe artifact"
-
-    @classmethod
-    def with_findings(cls, path: str, findings: list[str]) -> UnsafeArtifact:
-        return cls(
-            f"{path} can execute code when loaded and was refused: {'; '.join(findings)}",
-            [FieldError(path, finding) for finding in findings],
-        )
-
-
-ARTIFACT_ERRORS: dict[str, type[PlinthError]] = {
-    cls.slug: cls for cls in (CorruptArtifact, UnsafeArtifact)
-}
-"""Problem slugs the REST client maps back to these classes."""
 
 
 def check_digest(digest: str) -> str:

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from plinth.artifacts.integrity import UnsafeArtifact
 from plinth.artifacts.references import pin, unpin
 from plinth.artifacts.scanning import ScanReport, needs_scan, scan_stream
 from plinth.artifacts.store import BlobStore, StagedBlob
@@ -18,6 +17,7 @@ from plinth.db.tables.artifacts import run_artifacts
 from plinth.entities.artifacts import ArtifactInfo
 from plinth.entities.common import now_ms
 from plinth.entities.models import ScanStatus
+from plinth.errors import UnsafeArtifact
 
 
 def artifact_from_row(row: Any) -> ArtifactInfo:

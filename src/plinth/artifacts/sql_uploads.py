@@ -9,7 +9,6 @@ from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, delete, select, update
 
-from plinth.artifacts.integrity import UnsafeArtifact
 from plinth.artifacts.paths import clean_artifact_path
 from plinth.artifacts.sql_manifest import artifact_from_row, commit_staged
 from plinth.artifacts.store import BlobStore, StoredPart
@@ -18,7 +17,7 @@ from plinth.db.engine import Database
 from plinth.db.tables.artifacts import artifact_upload_parts, artifact_uploads, run_artifacts
 from plinth.entities.artifacts import MAX_UPLOAD_PARTS, ArtifactInfo, Upload, UploadPart
 from plinth.entities.common import new_id, now_ms
-from plinth.errors import Conflict, FieldError, InvalidArgument, NotFound
+from plinth.errors import Conflict, FieldError, InvalidArgument, NotFound, UnsafeArtifact
 from plinth.tracking.sql_runs import get_run_row
 
 OPEN = "open"

@@ -12,12 +12,12 @@ from urllib.parse import quote
 import httpx
 import orjson
 
-from plinth.artifacts.integrity import ARTIFACT_ERRORS, verified_chunks
+from plinth.artifacts.integrity import verified_chunks
 from plinth.artifacts.paths import clean_artifact_path
 from plinth.client.http import HttpClient, raise_for_problem
 from plinth.client.uploads import PartedUpload, remaining_size, send_file
 from plinth.entities.artifacts import ArtifactInfo, ArtifactLink, Upload, UploadPart
-from plinth.errors import FieldError, NotFound, PlinthError, Unavailable
+from plinth.errors import NotFound, Unavailable
 
 CHUNK_SIZE = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -81,7 +81,7 @@ class RestRunArtifactStore:
             with self.http.stream("GET", f"/runs/{run_id}/artifacts/{quote(path)}") as response:
                 if response.status_code >= 400:
                     response.read()
-                    raise_artifact_problem(response)
+                    raise_for_problem(response)
                 yield from response.iter_bytes()
         except httpx.TransportError as exc:
             raise Unavailable(
@@ -168,28 +168,6 @@ class RestRunArtifactStore:
                     raise Unavailable(f"cannot reach the plinth server: {exc}") from exc
             else:
                 if response.status_code not in _RETRY_STATUSES or time.monotonic() >= deadline:
-                    raise_artifact_problem(response)
+                    raise_for_problem(response)
                     return response
             time.sleep(min(2.0, 0.05 * 2**attempt))
-
-
-def raise_artifact_problem(response: httpx.Response) -> None:
-    """Raise what a problem+json response describes, with the artifact errors (unsafe,
-    corrupt) as their own classes, as they were raised on the server."""
-    if response.status_code < 400:
-        return
-    try:
-        problem = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        problem = None
-    if isinstance(problem, dict):
-        slug = str(problem.get("type", "")).rsplit("/", 1)[-1]
-        cls: type[PlinthError] | None = ARTIFACT_ERRORS.get(slug)
-        if cls is not None:
-            errors = [
-                FieldError(str(e.get("field", "")), str(e.get("message", "")))
-                for e in problem.get("errors") or []
-                if isinstance(e, dict)
-            ]
-            raise cls(str(problem.get("detail") or cls.title), errors)
-    raise_for_problem(response)

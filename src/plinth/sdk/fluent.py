@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from plinth.artifacts.local_files import files_to_upload
 from plinth.entities import limits
 from plinth.entities.common import Page, new_id, now_ms
 from plinth.entities.params import same_param
@@ -399,19 +400,14 @@ def log_artifacts(
     *,
     run_id: str | None = None,
 ) -> int:
-    """Upload every file under ``local_dir``, keeping the folder layout; returns the count."""
-    root = Path(local_dir)
-    if not root.is_dir():
-        raise InvalidArgument.for_field("local_dir", f"{root} is not a folder")
+    """Upload every file under ``local_dir``, keeping the folder layout; returns the count.
+    A symlink that leads out of the folder is refused rather than followed."""
+    files = files_to_upload(Path(local_dir), (artifact_path or "").strip("/"))
     target = _created_id(run_id)
-    count = 0
-    for file in sorted(p for p in root.rglob("*") if p.is_file()):
-        relative = file.relative_to(root).as_posix()
-        destination = f"{artifact_path.strip('/')}/{relative}" if artifact_path else relative
+    for file, destination in files:
         with open(file, "rb") as source:
             session.current().platform.artifacts.upload(target, destination, source)
-        count += 1
-    return count
+    return len(files)
 
 
 def get_run(run_id: str) -> Run:
