@@ -55,3 +55,9 @@ def test_processes_starting_together_migrate_once(database_url: str) -> None:
     database = Database(database_url)
     assert current_revision(database) == head_revision()
     database.dispose()
+
+
+def test_the_schema_revision_constant_is_alembics_head() -> None:
+    from plinth.db.migrate import SCHEMA_REVISION
+
+    assert head_revision() == SCHEMA_REVISION
