@@ -191,6 +191,14 @@ def figures(folder: Path) -> tuple[list[Figure], dict[str, Any]]:
         ),
     ]
     context = {"bare": bare, "sqlite": sqlite, "pg": pg, "mlflow": mlflow, "ftml": ftml}
+    for name in (
+        "mlflow_artifact",
+        "plinth_artifacts",
+        "plinth_registry_sqlite",
+        "plinth_registry_postgres",
+        "plinth_load_model",
+    ):
+        context[name] = load(folder, name)
     return rows, context
 
 
@@ -235,10 +243,71 @@ def markdown(rows: list[Figure], context: dict[str, Any], date: str) -> str:
             f"{median(bare, 'read_s') or 0:.3f} s.",
         ]
     lines += ["", "![speed-ups](results.svg)", ""]
+    lines += artifact_lines(context)
     limits = Path(__file__).with_name("LIMITS.md")
     if limits.exists():
         lines += [limits.read_text()]
     return "\n".join(lines) + "\n"
+
+
+def artifact_lines(context: dict[str, Any]) -> list[str]:
+    """The artifact store, registry and model loading figures (issue 3), when measured."""
+    ml, ours = context["mlflow_artifact"], context["plinth_artifacts"]
+    registry, registry_pg = context["plinth_registry_sqlite"], context["plinth_registry_postgres"]
+    load_model = context["plinth_load_model"]
+    if not (ours or registry or load_model):
+        return []
+    cp = median(ours, "cp_MB_per_s")
+    up, down = median(ours, "upload_MB_per_s"), median(ours, "download_MB_per_s")
+    ml_up = median(ml, "log_artifact_proxied_MB_per_s")
+    ml_down = median(ml, "download_artifact_proxied_MB_per_s")
+
+    def share(value: float | None, of: float | None) -> str:
+        return "—" if not value or not of else f"{value / of:.2f}×"
+
+    def nested(document: dict[str, Any], *keys: str) -> float | None:
+        value: Any = document
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return float(value) if isinstance(value, int | float) else None
+
+    size = (ours.get("args") or {}).get("mb", "?")
+    lines = [
+        "## Artifacts, registry and model loading",
+        "",
+        f"Artifact transfers of a {size} MB file through the server (plinth) and MLflow's",
+        "proxied artifact server, and `cp` of the same file on the same disk, in the same run:",
+        "",
+        "| figure | plinth | MLflow 3.17 | `cp` | × MLflow | share of `cp` | target |",
+        "|---|---|---|---|---|---|---|",
+        f"| upload (MB/s) | {fmt(up, '')} | {fmt(ml_up, '')} | {fmt(cp, '')} | "
+        f"{share(up, ml_up)} | {share(up, cp)} | ≥ 5× MLflow, ≥ 0.5× `cp` |",
+        f"| download (MB/s) | {fmt(down, '')} | {fmt(ml_down, '')} | {fmt(cp, '')} | "
+        f"{share(down, ml_down)} | {share(down, cp)} | ≥ 5× MLflow, ≥ 0.5× `cp` |",
+        "",
+        f"Server RSS during transfers: idle {fmt(median(ours, 'server_rss_idle_mib'), 'MiB')}, "
+        f"peak while uploading {fmt(median(ours, 'server_rss_peak_upload_mib'), 'MiB')}, "
+        f"while downloading {fmt(median(ours, 'server_rss_peak_download_mib'), 'MiB')}.",
+        "",
+        "| figure | SQLite | PostgreSQL | target |",
+        "|---|---|---|---|",
+        f"| register a version over HTTP, median | "
+        f"{fmt(nested(registry, 'register', 'median_ms'), 'ms')} | "
+        f"{fmt(nested(registry_pg, 'register', 'median_ms'), 'ms')} | < 20 ms |",
+        f"| move an alias (3 gates) over HTTP, median | "
+        f"{fmt(nested(registry, 'move_alias', 'median_ms'), 'ms')} | "
+        f"{fmt(nested(registry_pg, 'move_alias', 'median_ms'), 'ms')} | < 20 ms |",
+        "",
+        "`load_model` of a registered scikit-learn model (skops) in a fresh Python process:",
+        f"import plinth {fmt(nested(load_model, 'warm_median_s', 'import'), 's')}, "
+        f"`load_model` {fmt(nested(load_model, 'warm_median_s', 'load'), 's')}, first "
+        f"prediction {fmt(nested(load_model, 'warm_median_s', 'predict'), 's')}; the first "
+        f"process (empty cache) {fmt(median(load_model, 'cold_total_s'), 's')} in all. The floor "
+        f"(importing scikit-learn and unpickling the model, no plinth) is "
+        f"{fmt(median(load_model, 'floor_median_s'), 's')} (target: under 0.5 s).",
+        "",
+    ]
+    return lines
 
 
 def chart(rows: list[Figure]) -> str:
