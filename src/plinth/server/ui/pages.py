@@ -9,10 +9,28 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from plinth.server.deps import authorize
-from plinth.server.ui import artifacts, compare, experiments, run_detail, runs
+from plinth.server.ui import (
+    artifacts,
+    compare,
+    experiments,
+    model_version,
+    models,
+    promotion,
+    run_detail,
+    runs,
+)
 from plinth.server.ui.templating import STATIC_DIR
 
-ROUTERS = (experiments.router, runs.router, run_detail.router, artifacts.router, compare.router)
+ROUTERS = (
+    experiments.router,
+    runs.router,
+    run_detail.router,
+    artifacts.router,
+    compare.router,
+    models.router,
+    model_version.router,
+    promotion.router,
+)
 
 
 def install(app: FastAPI) -> None:

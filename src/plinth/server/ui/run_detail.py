@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from plinth.entities.lineage import Direction, LineageNode, NodeKind
 from plinth.entities.tracking import Experiment, Run
 from plinth.errors import NotFound, PlinthError
-from plinth.server.deps import ArtifactsDep, TrackingDep
+from plinth.registry.service import RegistryService
+from plinth.server.deps import ArtifactsDep, RegistryDep, TrackingDep
 from plinth.server.ui.artifacts import listing_context
 from plinth.server.ui.templating import render
 
@@ -57,9 +59,22 @@ def not_found(request: Request, message: str, section: str) -> Response:
     )
 
 
+def produced_versions(registry: RegistryService, run_id: str) -> list[LineageNode]:
+    """The model versions registered from this run (one step down its lineage)."""
+    try:
+        graph = registry.lineage(f"run:{run_id}", direction=Direction.DOWN, depth=1)
+    except PlinthError:
+        return []
+    return [node for node in graph.nodes if node.kind is NodeKind.MODEL_VERSION]
+
+
 @router.get("/runs/{run_id}")
 def run_page(
-    request: Request, run_id: str, tracking: TrackingDep, artifacts: ArtifactsDep
+    request: Request,
+    run_id: str,
+    tracking: TrackingDep,
+    artifacts: ArtifactsDep,
+    registry: RegistryDep,
 ) -> Response:
     try:
         run = tracking.store.get_run(run_id)
@@ -87,6 +102,7 @@ def run_page(
             "system_keys": system_keys,
             "sources": {key: chart_sources([run], key) for key in run.metrics},
             "artifact_error": artifact_error,
+            "model_versions": produced_versions(registry, run.id),
             **listing,
         },
         section="runs",

@@ -36,6 +36,7 @@ NAV_LINKS: list[NavLink] = [
     NavLink("Experiments", "/experiments", "experiments"),
     NavLink("Runs", "/runs", "runs"),
     NavLink("Compare", "/compare", "compare"),
+    NavLink("Models", "/models", "models"),
 ]
 """The shell's navigation. Later pages add their link here, in the order they should show."""
 
