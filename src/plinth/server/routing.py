@@ -1,8 +1,11 @@
-"""Routes that parse JSON with orjson: several times faster than the standard library on
-the columnar metric batches that dominate request bodies."""
+"""The route class of every API router: request bodies parsed with orjson (several times
+faster than the standard library on the columnar metric batches that dominate them), and a
+plain ``def`` endpoint run in the threadpool in one hop instead of two."""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import json
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -10,6 +13,7 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 
 class OrjsonRequest(Request):
@@ -43,7 +47,25 @@ def _params_may_hold_big_integers(document: Any) -> bool:
     return False
 
 
+def _in_one_thread_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """FastAPI runs a plain ``def`` endpoint in the threadpool and then, separately, the
+    serialization of its return value: two thread hops, a fifth of a small write's cost.
+    As a coroutine that awaits the endpoint in the threadpool it takes one; the response is
+    serialized in the event loop. ``functools.wraps`` keeps the signature FastAPI reads."""
+    if not inspect.isfunction(endpoint) or inspect.iscoroutinefunction(endpoint):
+        return endpoint
+
+    @functools.wraps(endpoint)
+    async def in_threadpool(*args: Any, **kwargs: Any) -> Any:
+        return await run_in_threadpool(endpoint, *args, **kwargs)
+
+    return in_threadpool
+
+
 class OrjsonRoute(APIRoute):
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, _in_one_thread_hop(endpoint), **kwargs)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
