@@ -7,6 +7,8 @@ file on the same disk in the same run, with the server's memory sampled througho
 
 Measured (MB = 10^6 bytes, as the anchors' ``artifact`` phase counts them; median of reps):
   cp                 ``cp SRC DST`` of the file, DST in the same folder
+  sha256             hashlib.sha256 over the file read in 8 MiB blocks: the ceiling of any
+                     transfer into a content-addressed store, which must hash every byte
   upload             RestRunArtifactStore.upload of the file: the SDK's path (a resumable
                      upload in 64 MiB parts above 64 MiB), each rep a new content (a
                      different first byte), so nothing is deduplicated
@@ -22,6 +24,7 @@ bench/anchors/bench_tracking.py: ``bash bench/anchors/run_anchors.sh OUT artifac
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -114,6 +117,14 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
+def sha256_of(path: Path) -> str:
+    hasher = hashlib.sha256()
+    with path.open("rb") as source:
+        while block := source.read(8 * 1024 * 1024):
+            hasher.update(block)
+    return hasher.hexdigest()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -143,6 +154,12 @@ def main() -> None:
         target.unlink()
         print(f"  cp rep{rep}: {cp[-1]:.0f} MB/s", flush=True)
     result["cp_MB_per_s"] = stats(cp)
+
+    sha = []
+    for rep in range(args.reps):
+        sha.append(mb / timed(partial(sha256_of, source)))
+        print(f"  sha256 rep{rep}: {sha[-1]:.0f} MB/s", flush=True)
+    result["sha256_MB_per_s"] = stats(sha)
 
     (work / "server").mkdir()
     port = free_port()
