@@ -69,6 +69,32 @@ def test_register_read_and_list(server: Server) -> None:
     assert [v["version"] for v in page["items"]] == [1]
 
 
+def test_registration_retries_with_one_idempotency_key_register_once(server: Server) -> None:
+    name = model_name()
+    source = trained(server.platform, {"accuracy": 0.9})
+    headers = {"Idempotency-Key": new_id()}
+    answers: list[httpx.Response] = []
+
+    def attempt() -> None:  # four retries of one call racing each other
+        with httpx.Client(base_url=server.client.base_url, timeout=30) as client:
+            body = {"source": source}
+            answers.append(client.post(f"/models/{name}/versions", json=body, headers=headers))
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [a.status_code for a in answers] == [201] * 4, [a.text for a in answers]
+    assert {a.json()["version"] for a in answers} == {1}
+    versions = server.client.get(f"/models/{name}/versions").json()["items"]
+    assert [v["version"] for v in versions] == [1]
+    short = server.client.post(
+        f"/models/{name}/versions", json={"source": source}, headers={"Idempotency-Key": "x"}
+    )
+    assert_problem(short, 400, "idempotency-key")
+
+
 def test_refusals_are_problems(server: Server) -> None:
     client = server.client
     name = model_name()

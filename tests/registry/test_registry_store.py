@@ -7,7 +7,7 @@ import pytest
 from plinth.connect import Platform
 from plinth.entities.common import new_id
 from plinth.entities.models import ScanStatus
-from plinth.entities.registry import ModelVersionUpdate, VersionStatus
+from plinth.entities.registry import ModelVersionCreate, ModelVersionUpdate, VersionStatus
 from plinth.errors import AlreadyExists, Conflict, InvalidArgument, NotFound
 from tests.registry.logged_models import SIGNATURE, log_model_manifest, trained
 
@@ -42,6 +42,22 @@ def test_register_snapshots_the_run_and_creates_the_model(platform: Platform) ->
     assert (model.owner, model.latest_version, model.project) == (actor_of(platform), 2, "default")
     versions = platform.registry.store.list_versions("iris").items
     assert [v.version for v in versions] == [2, 1]
+
+
+def test_a_retried_registration_returns_the_first_version(platform: Platform) -> None:
+    store = platform.registry.store
+    source = trained(platform, {"accuracy": 0.9})
+    key = new_id()
+    first = store.create_version("iris", ModelVersionCreate(source=source, request_id=key))
+    again = store.create_version("iris", ModelVersionCreate(source=source, request_id=key))
+    assert again.model_dump_json() == first.model_dump_json()
+    assert [v.version for v in store.list_versions("iris").items] == [1]
+    other = store.create_version("iris", ModelVersionCreate(source=source, request_id=new_id()))
+    assert other.version == 2  # another key is another registration, same source or not
+    with pytest.raises(Conflict, match="another model"):
+        store.create_version("wine", ModelVersionCreate(source=source, request_id=key))
+    with pytest.raises(NotFound):
+        store.get_model("wine")
 
 
 def test_registering_from_a_missing_run_is_not_found(platform: Platform) -> None:

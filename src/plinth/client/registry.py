@@ -9,7 +9,7 @@ from urllib.parse import quote
 from pydantic import TypeAdapter
 
 from plinth.client.http import HttpClient
-from plinth.entities.common import Page
+from plinth.entities.common import Page, new_id
 from plinth.entities.lineage import Direction, LineageGraph
 from plinth.entities.registry import (
     Alias,
@@ -89,6 +89,8 @@ class RestRegistryStore:
     # versions ---------------------------------------------------------------------------
 
     def create_version(self, name: str, spec: ModelVersionCreate) -> ModelVersion:
+        if spec.request_id is None:  # every retry of this call carries the same key
+            spec = spec.model_copy(update={"request_id": new_id()})
         content = self._send("POST", f"{_model(name)}/versions", spec)
         return ModelVersion.model_validate_json(content)
 

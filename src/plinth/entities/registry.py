@@ -91,6 +91,13 @@ class ModelVersionCreate(RegistryEntity):
 
     source: Text = Field(min_length=8, max_length=2048)
     description: Comment = ""
+    request_id: Text | None = Field(
+        default=None,
+        min_length=8,
+        max_length=64,
+        description="Idempotency key: a retry with the same key returns the version the "
+        "first attempt registered instead of registering another.",
+    )
 
 
 class VersionInput(RegistryEntity):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from plinth.db.dialect import insert_ignoring_conflicts, upsert
 from plinth.db.engine import Database
@@ -46,10 +47,11 @@ from plinth.entities.registry import (
     RegisteredModelUpdate,
     RequestStatus,
     RollbackCreate,
+    VersionSnapshot,
     VersionStatus,
 )
 from plinth.entities.webhooks import Delivery, EventType, Webhook, WebhookCreate
-from plinth.errors import AlreadyExists, InvalidArgument, NotFound
+from plinth.errors import AlreadyExists, Conflict, FieldError, InvalidArgument, NotFound
 from plinth.registry import sql_events, sql_promotion, sql_rows
 from plinth.registry.lineage import walk
 from plinth.registry.sources import SourceReader
@@ -64,6 +66,22 @@ _NEXT_VERSION = (
 )
 _INSERT_VERSION = model_versions.insert()
 _INSERT_INPUT = model_version_inputs.insert()
+
+
+def _registered_by(conn: Connection, name: str, request_id: str) -> ModelVersion | None:
+    """The version an earlier request with this idempotency key registered, if any; a key
+    already spent on another model is a conflict, not a replay."""
+    row = conn.execute(
+        select(model_versions).where(model_versions.c.request_id == request_id)
+    ).first()
+    if row is None:
+        return None
+    if row.model != name:
+        raise Conflict(
+            f"request_id {request_id!r} already registered a version of model {row.model!r}",
+            [FieldError("request_id", "already used for another model")],
+        )
+    return sql_rows.load_versions(conn, [row])[0]
 
 
 def checked_model_name(name: str) -> str:
@@ -169,9 +187,32 @@ class SqlRegistryStore:
 
     def create_version(self, name: str, spec: ModelVersionCreate) -> ModelVersion:
         name = checked_model_name(name)
+        if spec.request_id is not None:
+            with self.database.read() as conn:
+                earlier = _registered_by(conn, name, spec.request_id)
+            if earlier is not None:
+                return earlier
         snapshot = self.sources.snapshot(spec.source)  # before the write: may read a blob
+        try:
+            return self._insert_version(name, spec, snapshot)
+        except IntegrityError:
+            if spec.request_id is None:
+                raise
+            with self.database.read() as conn:  # a concurrent retry with the same key won
+                earlier = _registered_by(conn, name, spec.request_id)
+            if earlier is None:
+                raise
+            return earlier
+
+    def _insert_version(
+        self, name: str, spec: ModelVersionCreate, snapshot: VersionSnapshot
+    ) -> ModelVersion:
         now = now_ms()
         with self.database.write() as conn:
+            if spec.request_id is not None:  # a retry that raced the first attempt's write
+                earlier = _registered_by(conn, name, spec.request_id)
+                if earlier is not None:
+                    return earlier
             conn.execute(
                 insert_ignoring_conflicts(self.database, registered_models),
                 self._model_row(name, snapshot.project, now),
@@ -186,7 +227,9 @@ class SqlRegistryStore:
                 created_at=now,
                 **snapshot.model_dump(exclude={"project"}),
             )
-            conn.execute(_INSERT_VERSION, sql_rows.version_row(version))
+            conn.execute(
+                _INSERT_VERSION, {**sql_rows.version_row(version), "request_id": spec.request_id}
+            )
             if version.inputs:
                 conn.execute(_INSERT_INPUT, sql_rows.input_rows(version))
             sql_events.record_event(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 
 from plinth.artifacts.sql import SqlRunArtifactStore
 from plinth.artifacts.store import BlobStore
@@ -66,6 +66,10 @@ async def registry_service(state: StateDep, actor: CurrentActor) -> RegistryServ
     sources = SourceReader(tracking, SqlRunArtifactStore(state.database, state.blobs))
     return RegistryService(SqlRegistryStore(state.database, actor.name, sources))
 
+
+IdempotencyKey = Annotated[str | None, Header(min_length=8, max_length=64)]
+"""The ``Idempotency-Key`` header of a write that a client may retry: the same key, the
+same outcome, applied once."""
 
 TrackingDep = Annotated[TrackingService, Depends(tracking_service)]
 ArtifactsDep = Annotated[SqlRunArtifactStore, Depends(run_artifact_store)]

@@ -60,7 +60,9 @@ model_versions = Table(
     Column("description", Text, nullable=False),
     Column("created_by", String(250), nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("request_id", String(64)),
     Index(None, "run_id"),
+    Index(None, "request_id", unique=True),
 )
 
 model_version_inputs = Table(

@@ -33,7 +33,7 @@ from plinth.entities.registry import (
     VersionNumber,
 )
 from plinth.entities.tracking import Id, Key, Name, Text
-from plinth.server.deps import RegistryDep
+from plinth.server.deps import IdempotencyKey, RegistryDep
 from plinth.server.routing import OrjsonRoute
 
 router = APIRouter(tags=["registry"], route_class=OrjsonRoute)
@@ -73,9 +73,17 @@ def update_model(
 
 
 @router.post("/models/{name}/versions", status_code=status.HTTP_201_CREATED)
-def create_version(name: Model, spec: ModelVersionCreate, registry: RegistryDep) -> ModelVersion:
+def create_version(
+    name: Model,
+    spec: ModelVersionCreate,
+    registry: RegistryDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ModelVersion:
     """Register the model logged at ``source`` (``runs:/RUN_ID/PATH``) as the next version;
-    the model is created on its first registration."""
+    the model is created on its first registration. A retry with the same ``request_id``
+    (or ``Idempotency-Key`` header) returns the version the first attempt registered."""
+    if idempotency_key and not spec.request_id:
+        spec = spec.model_copy(update={"request_id": idempotency_key})
     return registry.store.create_version(name, spec)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from plinth.entities.common import Page
@@ -22,13 +22,12 @@ from plinth.entities.tracking import (
     RunUpdate,
     Text,
 )
-from plinth.server.deps import StateDep, TrackingDep
+from plinth.server.deps import IdempotencyKey, StateDep, TrackingDep
 from plinth.server.routing import OrjsonRoute
 
 router = APIRouter(tags=["runs"], route_class=OrjsonRoute)
 
 RunIdPath = Id
-IdempotencyKey = Annotated[str | None, Header(min_length=8, max_length=64)]
 
 
 class RunInputs(BaseModel):
