@@ -7,6 +7,7 @@ import pytest
 from plinth.connect import Platform
 from plinth.entities.common import new_id
 from plinth.entities.lineage import LineageGraph
+from plinth.entities.tracking import DatasetInput
 from plinth.errors import InvalidArgument, NotFound
 from tests.registry.logged_models import trained
 
@@ -68,6 +69,20 @@ def test_from_a_data_set_down_to_every_version_and_alias(platform: Platform) -> 
     }
     assert (TRAIN, f"run:{second.split('/')[1]}", "input") in edges(graph)
     assert EVAL not in uris(graph)  # down from the data: not its siblings
+
+
+def test_down_from_a_data_set_reaches_runs_that_registered_nothing(platform: Platform) -> None:
+    tracking = platform.tracking
+    digest = new_id()
+    reader = tracking.create_run(name="explore")
+    tracking.log_inputs(reader.id, [DatasetInput(name="fresh", digest=digest, context="eda")])
+    same_name = tracking.create_run()  # another version of the data: not this node
+    tracking.log_inputs(same_name.id, [DatasetInput(name="fresh", digest=new_id())])
+    tracking.store.delete_run(reader.id)  # deleted runs still read the data
+    graph = platform.registry.lineage(f"dataset:default/fresh@{digest}", direction="down")
+    node = f"run:{reader.id}"
+    assert uris(graph) == {f"dataset:default/fresh@{digest}", node}
+    assert [e.attributes for e in graph.edges] == [{"context": "eda"}]
 
 
 def test_both_ways_from_a_version_and_from_a_run(platform: Platform) -> None:

@@ -10,6 +10,7 @@ from plinth.connect import Platform
 from plinth.entities.common import new_id
 from plinth.entities.tracking import DatasetInput, RunStatus, RunUpdate, ViewType
 from plinth.errors import AlreadyExists, Conflict, FilterSyntaxError, InvalidArgument, NotFound
+from plinth.tracking.search import quote
 
 
 def _columns(keys: list[str], values: list[object], steps: list[int]) -> dict[str, list[object]]:
@@ -256,6 +257,28 @@ def test_search_filters_and_orders(platform: Platform) -> None:
     ) == ["c"]
     assert _names(platform, exp, "name like 'a%' or name = 'd'", ["name DESC"]) == ["d", "a"]
     assert _names(platform, exp, "", ["metrics.acc ASC"]) == ["c", "a", "b", "d"]  # missing last
+
+
+def test_search_by_input_data_sets(platform: Platform) -> None:
+    exp, ids = _search_fixture(platform)
+    tracking = platform.tracking
+    awkward = "it's a \\ name"
+    tracking.log_inputs(ids["a"], [DatasetInput(name="iris", digest="d1")])
+    tracking.log_inputs(ids["b"], [DatasetInput(name="iris", digest="d2", context="evaluation")])
+    tracking.log_inputs(ids["c"], [DatasetInput(name=awkward, digest="d1")])
+    assert _names(platform, exp, "datasets.digest = 'd1'", ["name"]) == ["a", "c"]
+    assert _names(platform, exp, "datasets.name = 'iris'", ["name"]) == ["a", "b"]
+    assert _names(platform, exp, f"datasets.name = {quote(awkward)}") == ["c"]
+    assert _names(platform, exp, "dataset.context = 'evaluation'") == ["b"]
+    assert _names(platform, exp, "datasets.digest in ('d2', 'zz')") == ["b"]
+    assert _names(platform, exp, "datasets.name is null") == ["d"]
+    assert _names(platform, exp, "not datasets.name like 'ir%'", ["name"]) == ["c", "d"]
+    with pytest.raises(FilterSyntaxError, match="unknown data set field"):
+        tracking.search_runs(filter="datasets.rows > 3")
+    with pytest.raises(InvalidArgument, match="order by a data set"):
+        tracking.search_runs(order_by=["datasets.name"])
+    with pytest.raises(InvalidArgument):
+        tracking.search_runs(filter="datasets.digest = 12")
 
 
 def test_search_paginates_without_overlap(platform: Platform) -> None:

@@ -1,21 +1,25 @@
 """Lineage edges from the registry's tables and the tracking service.
 
-data set -> run: the run's inputs (tracking), or, looking down from a data set, the inputs
-each registered version copied from its run; run -> version: the version's source run;
+data set -> run: the run's inputs, both ways through the tracking service (looking down
+from a data set, a search on ``datasets.digest``); run -> version: the version's source run;
 version -> alias: the aliases that point at it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import Connection, select
 
 from plinth.db.engine import Database
-from plinth.db.tables.registry import model_aliases, model_version_inputs, model_versions
+from plinth.db.tables.registry import model_aliases, model_versions
+from plinth.entities.limits import MAX_RESULTS
 from plinth.entities.lineage import LineageEdge, LineageNode, NodeKind
 from plinth.entities.registry import ModelVersion
-from plinth.entities.tracking import Run
+from plinth.entities.tracking import Run, RunQuery, ViewType
 from plinth.errors import NotFound
 from plinth.registry import sql_rows
+from plinth.registry.lineage import MAX_NODES
 from plinth.registry.sources import SourceReader
 from plinth.registry.uris import (
     alias_uri,
@@ -25,6 +29,7 @@ from plinth.registry.uris import (
     parse_run_node,
     run_uri,
 )
+from plinth.tracking.search import quote
 
 Neighbors = list[tuple[LineageNode, LineageEdge]]
 
@@ -135,33 +140,39 @@ class SqlLineageReader:
         return []
 
     def _runs_reading(self, node: LineageNode) -> Neighbors:
-        """Runs that read this data set, as far as the registry knows: the source runs of
-        the versions whose inputs name it."""
+        """Runs that read this data set (any lifecycle stage), found by the tracking
+        service's search: ``datasets.digest = ... and datasets.name = ...``."""
         project, name, digest = parse_dataset_uri(node.uri)
-        with self.database.read() as conn:
-            rows = conn.execute(
-                select(model_versions.c.run_id, model_version_inputs.c.context)
-                .join(
-                    model_versions,
-                    (model_versions.c.model == model_version_inputs.c.model)
-                    & (model_versions.c.version == model_version_inputs.c.version),
-                )
-                .where(
-                    model_version_inputs.c.project == project,
-                    model_version_inputs.c.dataset_name == name,
-                    model_version_inputs.c.digest == digest,
-                )
-                .distinct()
-                .order_by(model_versions.c.run_id)
-            ).all()
+        query = RunQuery(
+            project=project,
+            filter=f"datasets.digest = {quote(digest)} and datasets.name = {quote(name)}",
+            order_by=["start_time", "id"],
+            max_results=MAX_RESULTS,
+            view=ViewType.ALL,
+        )
         result = []
-        for run_id, context in rows:
-            run = self._run_node(run_id)
-            edge = LineageEdge(
-                source=node.uri, target=run.uri, relation="input", attributes={"context": context}
-            )
-            result.append((run, edge))
+        for run in self._search(query, limit=MAX_NODES):
+            self._runs[run.id] = run
+            for item in run.inputs:
+                if (item.name, item.digest) == (name, digest):
+                    edge = LineageEdge(
+                        source=node.uri,
+                        target=run_uri(run.id),
+                        relation="input",
+                        attributes={"context": item.context},
+                    )
+                    result.append((self._run_node(run.id), edge))
         return result
+
+    def _search(self, query: RunQuery, limit: int) -> Iterator[Run]:
+        found = 0
+        while found < limit:
+            page = self.sources.tracking.store.search_runs(query)
+            yield from page.items[: limit - found]
+            found += len(page.items)
+            if page.next_page_token is None:
+                return
+            query = query.model_copy(update={"page_token": page.next_page_token})
 
 
 def _latest(conn: Connection, name: str) -> int:

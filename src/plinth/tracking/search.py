@@ -11,9 +11,13 @@ Grammar (keywords are case-insensitive)::
                 | field ["not"] "in" "(" value ("," value)* ")"
                 | field "is" ["not"] "null"
     field      := ("metrics" | "params" | "tags") "." key | ["attributes" "."] attribute
+                | "datasets" "." ("name" | "digest" | "context")
     key        := [A-Za-z0-9_-./:]+ | `any text` | "any text" | 'any text'
     op         := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=" | "like" | "ilike"
     value      := 'text' | "text" | number | "true" | "false"
+
+``datasets.*`` (as in MLflow) matches runs with at least one input data set whose name,
+digest or context compares true; each such comparison is its own "some input" test.
 
 The tree is compiled to SQL with bound parameters by ``sql_search``; no user text is ever
 pasted into SQL.
@@ -27,7 +31,7 @@ from typing import Literal
 
 from plinth.errors import FieldError, FilterSyntaxError
 
-Entity = Literal["attribute", "metric", "param", "tag"]
+Entity = Literal["attribute", "metric", "param", "tag", "dataset"]
 Value = str | float | int | bool
 
 ATTRIBUTES: dict[str, str] = {
@@ -45,6 +49,9 @@ ATTRIBUTES: dict[str, str] = {
 }
 """Attribute names the language accepts, mapped to their canonical name."""
 
+DATASET_FIELDS = ("name", "digest", "context")
+"""What ``datasets.`` compares: the input data set's name and digest, the input's context."""
+
 _PREFIXES: dict[str, Entity] = {
     "metrics": "metric",
     "metric": "metric",
@@ -56,6 +63,8 @@ _PREFIXES: dict[str, Entity] = {
     "attributes": "attribute",
     "attribute": "attribute",
     "attr": "attribute",
+    "datasets": "dataset",
+    "dataset": "dataset",
 }
 _OPERATORS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">"}
 _OPERATORS[">="] = ">="
@@ -231,7 +240,12 @@ class _Parser:
                     f"unknown attribute {key!r}; use metrics./params./tags. or one of {known}",
                 )
             key = canonical
-        return entity, key
+        if entity == "dataset" and key.lower() not in DATASET_FIELDS:
+            raise self.error(
+                token.position,
+                f"unknown data set field {key!r}; use one of {', '.join(DATASET_FIELDS)}",
+            )
+        return entity, key.lower() if entity == "dataset" else key
 
     def _next_is_dot(self) -> bool:
         following = self.peek()
@@ -330,6 +344,11 @@ class _Parser:
             if token.text != ",":
                 raise self.error(token.position, "expected ',' or ')' in the IN list")
             values.append(self.value())
+
+
+def quote(text: str) -> str:
+    """``text`` as a string literal of the language, whatever quotes it holds."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _unquote(text: str) -> str:

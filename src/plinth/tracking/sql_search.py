@@ -29,9 +29,11 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 
 from plinth.db.tables.tracking import (
     VALUE_INDEX_PREFIX,
+    datasets,
     experiments,
     metric_series,
     params,
+    run_inputs,
     run_tags,
     runs,
 )
@@ -128,6 +130,10 @@ def _order_columns(key: OrderKey, joined: dict[str, Any], position: int) -> list
         return [column]
     if key.entity == "metric":
         return [joined[key.key].c.latest_value]
+    if key.entity == "dataset":
+        raise InvalidArgument.for_field(
+            f"order_by[{position}]", "cannot order by a data set (a run may have several)"
+        )
     if key.entity == "param":
         # numbers sort numerically first; text params (no number) follow, alphabetically
         keyed = (params.c.run_id == runs.c.id, params.c.key == key.key)
@@ -149,6 +155,8 @@ def _compile(node: Node) -> ColumnElement[bool]:
         return _compile_attribute(node)
     if node.entity == "metric":
         return _compile_keyed(node, metric_series, metric_series.c.latest_value, numeric=True)
+    if node.entity == "dataset":
+        return _compile_dataset(node)
     table = params if node.entity == "param" else run_tags
     return _compile_keyed(node, table, table.c.value, numeric=False)
 
@@ -167,6 +175,30 @@ def _compile_attribute(node: Comparison) -> ColumnElement[bool]:
         if node.key == "status":
             values = tuple(str(v).lower() for v in values)
     return _apply(column, node.op, values)
+
+
+_DATASET_COLUMNS: dict[str, Any] = {
+    "name": datasets.c.name,
+    "digest": datasets.c.digest,
+    "context": run_inputs.c.context,
+}
+
+
+def _compile_dataset(node: Comparison) -> ColumnElement[bool]:
+    """Some input of the run compares true (IS NULL: the run has no input at all)."""
+    inputs = exists().where(run_inputs.c.run_id == runs.c.id)
+    if node.op in ("is null", "is not null"):
+        return not_(inputs) if node.op == "is null" else inputs
+    texts = tuple(_as_text(node, v) for v in _values(node))
+    return (
+        select(run_inputs.c.run_id)
+        .join(datasets, datasets.c.id == run_inputs.c.dataset_id)
+        .where(
+            run_inputs.c.run_id == runs.c.id,
+            _apply(_DATASET_COLUMNS[node.key], node.op, texts),
+        )
+        .exists()
+    )
 
 
 def _compile_keyed(
