@@ -1,4 +1,5 @@
-"""Train a few scikit-learn models with tracking; `make demo` runs this against a server.
+"""Train a few scikit-learn models with tracking, then register the best one, promote it
+through a gate and load it back by its alias; `make demo` runs this against a server.
 
 Uses PLINTH_URL when set (a plinth server), else local mode on the data dir.
 """
@@ -58,6 +59,26 @@ def train_with_autolog() -> None:
     plinth.sklearn.autolog(disable=True)
 
 
+def register_the_best(run_id: str) -> None:
+    """Package the best run's model, register it, promote it through a gate, load it back."""
+    X, y = load_wine(return_X_y=True, as_frame=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    best = plinth.get_run(run_id)  # params come back typed: 0.1, 60, 2
+    model = GradientBoostingClassifier(random_state=0, **best.params).fit(X_train, y_train)
+    with plinth.start_run(name="wine-candidate", experiment_id=best.experiment_id) as run:
+        plinth.evaluate(model, X_test, y_test, model_type="classifier")
+        info = plinth.log_model(model, input_example=X_test.head(3))
+    version = plinth.register_model(info.model_uri, "wine-classifier")
+    registry = plinth.connect().registry
+    registry.set_gates("wine-classifier", ["accuracy_score >= 0.9", "signature compatible"])
+    result = registry.promote("wine-classifier", version.version, "champion", reason="demo")
+    gates = ", ".join(f"{g.gate}: {'ok' if g.passed else g.reason}" for g in result.gate_results)
+    print(f"registered wine-classifier v{version.version} from run {run.id} ({gates})")
+    champion = plinth.load_model("models:/wine-classifier@champion")
+    predicted = champion.predict(X_test.head(5))
+    print(f"models:/wine-classifier@champion predicts {[int(p) for p in predicted]} for 5 wines")
+
+
 def main() -> None:
     print("training with tracking...")
     train_by_hand()
@@ -71,6 +92,7 @@ def main() -> None:
     if best:
         accuracy = best[0].metrics["test_accuracy"].value
         print(f"best wine run: {best[0].name}, test accuracy {accuracy:.3f}")
+        register_the_best(best[0].id)
 
 
 if __name__ == "__main__":

@@ -21,5 +21,5 @@ for _ in $(seq 1 150); do
 done
 PLINTH_URL="$URL" PLINTH_SYSTEM_METRICS_INTERVAL=1 "$BIN/python" examples/sklearn_tracking.py
 echo
-echo "plinth is running: open $URL"
+echo "plinth is running: open $URL (the registered model: $URL/models/wine-classifier)"
 echo "(server log: $DATA/server.log; stop it with: make demo-stop)"
