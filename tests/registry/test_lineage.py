@@ -109,7 +109,12 @@ def test_unknown_and_malformed_nodes(platform: Platform) -> None:
         registry.lineage("models:/nothing/1")
     with pytest.raises(NotFound):
         registry.lineage("models:/nothing@champion")
-    for bad in ("dataset:no-digest", "run:xyz", "s3://x", "models:/"):
+    too_long = (
+        "dataset:" + "p" * 251 + "/n@d",
+        "dataset:default/" + "'" * 6000 + "@d",
+        "dataset:default/n@" + "d" * 129,
+    )
+    for bad in ("dataset:no-digest", "run:xyz", "s3://x", "models:/", *too_long):
         with pytest.raises(InvalidArgument):
             registry.lineage(bad)
     with pytest.raises(InvalidArgument):

@@ -93,6 +93,12 @@ def test_registration_retries_with_one_idempotency_key_register_once(server: Ser
         f"/models/{name}/versions", json={"source": source}, headers={"Idempotency-Key": "x"}
     )
     assert_problem(short, 400, "idempotency-key")
+    both = server.client.post(
+        f"/models/{name}/versions",
+        json={"source": source, "request_id": new_id()},
+        headers={"Idempotency-Key": new_id()},
+    )
+    assert_problem(both, 400, "request_id")
 
 
 def test_refusals_are_problems(server: Server) -> None:

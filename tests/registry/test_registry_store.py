@@ -56,6 +56,9 @@ def test_a_retried_registration_returns_the_first_version(platform: Platform) ->
     assert other.version == 2  # another key is another registration, same source or not
     with pytest.raises(Conflict, match="another model"):
         store.create_version("wine", ModelVersionCreate(source=source, request_id=key))
+    elsewhere = trained(platform, {"accuracy": 0.8})
+    with pytest.raises(Conflict, match="already registered iris v1"):
+        store.create_version("iris", ModelVersionCreate(source=elsewhere, request_id=key))
     with pytest.raises(NotFound):
         store.get_model("wine")
 

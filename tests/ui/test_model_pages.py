@@ -196,6 +196,9 @@ def test_version_page_lineage_reaches_the_aliases(seeded: Registry) -> None:
         "/models/bad name",
         "/models/iris/versions/99",
         "/models/iris/versions/abc",
+        "/models/iris/versions/99999999999999999999",
+        "/models/iris/versions/0",
+        "/models/iris/versions/²",
         "/models/nope/versions/1",
     ],
 )

@@ -52,9 +52,18 @@ class RestRegistryStore:
     def __init__(self, http: HttpClient) -> None:
         self.http = http
 
-    def _send(self, method: str, path: str, body: Any = None, **kwargs: Any) -> bytes:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> bytes:
         content = body.model_dump_json(exclude_none=True).encode() if body is not None else None
-        headers = {"Content-Type": "application/json"} if body is not None else None
+        headers = dict(headers or {})
+        if body is not None:
+            headers["Content-Type"] = "application/json"
         return self.http.request(method, path, content=content, headers=headers, **kwargs).content
 
     # models -----------------------------------------------------------------------------
@@ -89,9 +98,12 @@ class RestRegistryStore:
     # versions ---------------------------------------------------------------------------
 
     def create_version(self, name: str, spec: ModelVersionCreate) -> ModelVersion:
-        if spec.request_id is None:  # every retry of this call carries the same key
-            spec = spec.model_copy(update={"request_id": new_id()})
-        content = self._send("POST", f"{_model(name)}/versions", spec)
+        # every retry of this call carries the same key; as a header, which servers that
+        # predate it ignore, rather than a body field they would refuse
+        key = spec.request_id or new_id()
+        spec = spec.model_copy(update={"request_id": None})
+        headers = {"Idempotency-Key": key}
+        content = self._send("POST", f"{_model(name)}/versions", spec, headers=headers)
         return ModelVersion.model_validate_json(content)
 
     def get_version(self, name: str, version: int) -> ModelVersion:

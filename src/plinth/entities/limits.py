@@ -7,6 +7,9 @@ import re
 MAX_NAME_LENGTH = 250
 """Experiment, run, param, metric, tag and dataset names."""
 
+MAX_DIGEST_LENGTH = 128
+"""Characters of an input data set's digest."""
+
 MAX_PARAM_VALUE_LENGTH = 8_000
 """Characters of a param's value once encoded (MLflow truncates at 6,000; plinth refuses)."""
 

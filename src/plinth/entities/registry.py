@@ -46,7 +46,8 @@ def _check_alias(alias: str) -> str:
 
 ModelName = Annotated[str, AfterValidator(_check_model_name)]
 AliasName = Annotated[str, AfterValidator(_check_alias)]
-VersionNumber = Annotated[int, Field(ge=1, le=2**31 - 1)]
+MAX_VERSION = 2**31 - 1
+VersionNumber = Annotated[int, Field(ge=1, le=MAX_VERSION)]
 Comment = Annotated[Text, Field(max_length=10_000)]
 
 

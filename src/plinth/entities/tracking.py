@@ -165,7 +165,7 @@ class DatasetInput(TrackingEntity):
     )
 
     name: Name
-    digest: Text = Field(min_length=1, max_length=128)
+    digest: Text = Field(min_length=1, max_length=limits.MAX_DIGEST_LENGTH)
     schema_: dict[str, JsonValue] | None = Field(default=None, alias="schema")
     source: Text | None = Field(default=None, max_length=4096)
     context: Key = "training"

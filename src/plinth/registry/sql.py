@@ -56,6 +56,7 @@ from plinth.registry import sql_events, sql_promotion, sql_rows
 from plinth.registry.lineage import walk
 from plinth.registry.sources import SourceReader
 from plinth.registry.sql_lineage import SqlLineageReader
+from plinth.registry.uris import parse_run_source
 
 _MODEL_NAME: TypeAdapter[str] = TypeAdapter(ModelName)
 _NEXT_VERSION = (
@@ -68,18 +69,24 @@ _INSERT_VERSION = model_versions.insert()
 _INSERT_INPUT = model_version_inputs.insert()
 
 
-def _registered_by(conn: Connection, name: str, request_id: str) -> ModelVersion | None:
-    """The version an earlier request with this idempotency key registered, if any; a key
-    already spent on another model is a conflict, not a replay."""
+def _registered_by(conn: Connection, name: str, spec: ModelVersionCreate) -> ModelVersion | None:
+    """The version an earlier request with this idempotency key registered, if any. A key
+    already spent on another model or another source is a conflict, not a replay."""
     row = conn.execute(
-        select(model_versions).where(model_versions.c.request_id == request_id)
+        select(model_versions).where(model_versions.c.request_id == spec.request_id)
     ).first()
     if row is None:
         return None
     if row.model != name:
         raise Conflict(
-            f"request_id {request_id!r} already registered a version of model {row.model!r}",
+            f"request_id {spec.request_id!r} already registered a version of model {row.model!r}",
             [FieldError("request_id", "already used for another model")],
+        )
+    if parse_run_source(spec.source) != (row.run_id, row.artifact_path):
+        raise Conflict(
+            f"request_id {spec.request_id!r} already registered {name} v{row.version} "
+            f"from runs:/{row.run_id}/{row.artifact_path}",
+            [FieldError("request_id", "already used for another source")],
         )
     return sql_rows.load_versions(conn, [row])[0]
 
@@ -189,7 +196,7 @@ class SqlRegistryStore:
         name = checked_model_name(name)
         if spec.request_id is not None:
             with self.database.read() as conn:
-                earlier = _registered_by(conn, name, spec.request_id)
+                earlier = _registered_by(conn, name, spec)
             if earlier is not None:
                 return earlier
         snapshot = self.sources.snapshot(spec.source)  # before the write: may read a blob
@@ -199,7 +206,7 @@ class SqlRegistryStore:
             if spec.request_id is None:
                 raise
             with self.database.read() as conn:  # a concurrent retry with the same key won
-                earlier = _registered_by(conn, name, spec.request_id)
+                earlier = _registered_by(conn, name, spec)
             if earlier is None:
                 raise
             return earlier
@@ -210,7 +217,7 @@ class SqlRegistryStore:
         now = now_ms()
         with self.database.write() as conn:
             if spec.request_id is not None:  # a retry that raced the first attempt's write
-                earlier = _registered_by(conn, name, spec.request_id)
+                earlier = _registered_by(conn, name, spec)
                 if earlier is not None:
                     return earlier
             conn.execute(

@@ -147,7 +147,7 @@ class SqlLineageReader:
             project=project,
             filter=f"datasets.digest = {quote(digest)} and datasets.name = {quote(name)}",
             order_by=["start_time", "id"],
-            max_results=MAX_RESULTS,
+            max_results=min(MAX_RESULTS, MAX_NODES),
             view=ViewType.ALL,
         )
         result = []

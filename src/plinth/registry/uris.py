@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from plinth.entities.limits import MAX_DIGEST_LENGTH, MAX_NAME_LENGTH
 from plinth.errors import InvalidArgument
 
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -94,6 +95,12 @@ def parse_dataset_uri(uri: str, field: str = "uri") -> tuple[str, str, str]:
     name, _, digest = rest.rpartition("@")
     if not project or not name or not digest:
         raise InvalidArgument.for_field(field, "must look like dataset:PROJECT/NAME@DIGEST")
+    if max(len(project), len(name)) > MAX_NAME_LENGTH or len(digest) > MAX_DIGEST_LENGTH:
+        raise InvalidArgument.for_field(
+            field,
+            f"a data set's project and name hold at most {MAX_NAME_LENGTH} characters, "
+            f"its digest {MAX_DIGEST_LENGTH}",
+        )
     return project, name, digest
 
 

@@ -52,7 +52,12 @@ def _in_one_thread_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     serialization of its return value: two thread hops, a fifth of a small write's cost.
     As a coroutine that awaits the endpoint in the threadpool it takes one; the response is
     serialized in the event loop. ``functools.wraps`` keeps the signature FastAPI reads."""
-    if not inspect.isfunction(endpoint) or inspect.iscoroutinefunction(endpoint):
+    if (
+        not inspect.isfunction(endpoint)
+        or inspect.iscoroutinefunction(endpoint)
+        or inspect.isgeneratorfunction(endpoint)  # FastAPI streams those itself
+        or inspect.isasyncgenfunction(endpoint)
+    ):
         return endpoint
 
     @functools.wraps(endpoint)

@@ -33,6 +33,7 @@ from plinth.entities.registry import (
     VersionNumber,
 )
 from plinth.entities.tracking import Id, Key, Name, Text
+from plinth.errors import InvalidArgument
 from plinth.server.deps import IdempotencyKey, RegistryDep
 from plinth.server.routing import OrjsonRoute
 
@@ -82,6 +83,10 @@ def create_version(
     """Register the model logged at ``source`` (``runs:/RUN_ID/PATH``) as the next version;
     the model is created on its first registration. A retry with the same ``request_id``
     (or ``Idempotency-Key`` header) returns the version the first attempt registered."""
+    if idempotency_key and spec.request_id and idempotency_key != spec.request_id:
+        raise InvalidArgument.for_field(
+            "request_id", "differs from the Idempotency-Key header: send one key"
+        )
     if idempotency_key and not spec.request_id:
         spec = spec.model_copy(update={"request_id": idempotency_key})
     return registry.store.create_version(name, spec)

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from plinth.entities.artifacts import ArtifactInfo
 from plinth.entities.lineage import Direction, LineageGraph
 from plinth.entities.models import MANIFEST_FILE, ModelManifest
+from plinth.entities.registry import MAX_VERSION
 from plinth.errors import InvalidArgument, NotFound, PlinthError
 from plinth.registry.manifest import read_manifest
 from plinth.registry.uris import run_uri
@@ -80,12 +81,13 @@ def lineage_of(registry: RegistryDep, uri: str) -> tuple[LineageGraph | None, st
 def version_page(
     request: Request, name: str, version: str, registry: RegistryDep, artifacts: ArtifactsDep
 ) -> Response:
+    number = int(version) if version.isascii() and version.isdigit() else 0
+    if not 1 <= number <= MAX_VERSION:
+        return not_found(request, f"{version!r} is not a version number", "models")
     try:
-        found = registry.store.get_version(name, int(version))
+        found = registry.store.get_version(name, number)
     except (NotFound, InvalidArgument) as exc:
         return not_found(request, exc.detail, "models")
-    except ValueError:
-        return not_found(request, f"{version!r} is not a version number", "models")
     manifest, manifest_digest = model_manifest(artifacts, found.run_id, found.artifact_path)
     graph, lineage_error = lineage_of(registry, found.uri)
     nodes = {node.uri: node for node in graph.nodes} if graph else {}
