@@ -6,12 +6,15 @@ import io
 import os
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from plinth.artifacts.backends import open_blob_store
 from plinth.cli.main import app
 from plinth.config import Settings
 from plinth.connect import connect
+from tests.artifacts.conftest import storage_settings
+from tests.servers import threaded_plinth
 
 runner = CliRunner()
 
@@ -109,3 +112,23 @@ def test_gc_dry_run_then_for_real(tmp_path: Path) -> None:
     assert len(list(blobs.list_blobs())) == 1
     code, out = plinth(data_dir, "--url", "http://127.0.0.1:9", "artifacts", "gc")
     assert code == 2
+
+
+def test_put_direct_sends_the_bytes_to_s3(request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    settings = storage_settings(request, tmp_path / "server", "s3")
+    with threaded_plinth(settings) as url:
+        client = connect(Settings(data_dir=tmp_path / "client", url=url))
+        run_id = client.tracking.create_run().id
+        weights = tmp_path / "weights.bin"
+        weights.write_bytes(os.urandom(5000))
+        result = runner.invoke(
+            app,
+            ["--url", url, "artifacts", "put", run_id, str(weights), "--direct"],
+            env={"COLUMNS": "200"},
+        )
+        assert result.exit_code == 0, result.output
+        assert b"".join(client.artifacts.download(run_id, "weights.bin")) == weights.read_bytes()
+        client.close()
+    code, out = plinth(tmp_path / "local", "artifacts", "put", run_id, str(weights), "--direct")
+    assert code == 2
+    assert "go through a server" in out

@@ -199,3 +199,60 @@ def test_direct_links_exist_on_s3_and_are_refused_elsewhere(env: ArtifactEnv) ->
         artifacts.link(run_id, "direct.bin", expires_seconds=0)
     with pytest.raises(NotFound):
         artifacts.link(run_id, "missing.bin")
+
+
+def test_direct_uploads_go_to_s3_and_are_hashed_and_scanned_on_commit(env: ArtifactEnv) -> None:
+    artifacts = env.platform.artifacts
+    run_id = env.new_run()
+    if not env.s3:
+        with pytest.raises(Conflict):
+            artifacts.direct_upload(run_id)
+        return
+    data = os.urandom(200_000)
+    upload = artifacts.direct_upload(run_id, expires_seconds=120)
+    assert upload.method == "PUT"
+    assert httpx.put(upload.url, content=data).status_code == 200
+    assert artifacts.list(run_id) == []  # nothing visible before the commit
+    info = artifacts.commit_direct_upload(run_id, upload.token, "data/direct.bin", sha(data))
+    assert (info.path, info.digest, info.size) == ("data/direct.bin", sha(data), len(data))
+    assert b"".join(artifacts.download(run_id, "data/direct.bin")) == data
+    assert env.blob_digests() == [sha(data)]
+    with pytest.raises(NotFound):  # a token is spent by its commit
+        artifacts.commit_direct_upload(run_id, upload.token, "again.bin")
+
+    wrong = artifacts.direct_upload(run_id)
+    httpx.put(wrong.url, content=b"not what the client meant")
+    with pytest.raises(InvalidArgument, match="hash to"):
+        artifacts.commit_direct_upload(run_id, wrong.token, "wrong.bin", sha(data))
+    unsafe = artifacts.direct_upload(run_id)
+    httpx.put(unsafe.url, content=pickle.dumps(Exploit()))
+    with pytest.raises(UnsafeArtifact):
+        artifacts.commit_direct_upload(run_id, unsafe.token, "model.pkl")
+    never = artifacts.direct_upload(run_id)
+    with pytest.raises(NotFound):
+        artifacts.commit_direct_upload(run_id, never.token, "never.bin")
+    with pytest.raises(InvalidArgument):
+        artifacts.commit_direct_upload(run_id, "not-a-token", "x.bin")
+    with pytest.raises(NotFound):
+        artifacts.direct_upload("0" * 32)
+    assert [i.path for i in artifacts.list(run_id, "data")] == ["data/direct.bin"]
+    assert {i.path for i in artifacts.list(run_id)} == {"data"}
+    assert env.blob_digests() == [sha(data)]
+
+
+def test_the_rest_client_uploads_directly_when_storage_allows(env: ArtifactEnv) -> None:
+    if not env.remote:
+        pytest.skip("the REST client's direct upload")
+    from plinth.client.artifacts import RestRunArtifactStore
+
+    artifacts = env.platform.artifacts
+    assert isinstance(artifacts, RestRunArtifactStore)
+    run_id = env.new_run()
+    data = os.urandom(300_000)
+    if not env.s3:
+        with pytest.raises(Conflict):
+            artifacts.upload_direct(run_id, "big.bin", io.BytesIO(data))
+        return
+    info = artifacts.upload_direct(run_id, "big.bin", io.BytesIO(data))
+    assert (info.digest, info.size) == (sha(data), len(data))
+    assert b"".join(artifacts.download(run_id, "big.bin")) == data

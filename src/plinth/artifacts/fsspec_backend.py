@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import datetime
@@ -20,7 +21,9 @@ from plinth.artifacts.integrity import check_digest
 from plinth.artifacts.store import BlobStat, StagedBlob, StoredPart
 from plinth.artifacts.upload_area import UploadArea
 from plinth.entities.common import now_ms
-from plinth.errors import NotFound, PermissionDenied
+from plinth.errors import InvalidArgument, NotFound, PermissionDenied
+
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
 REMOTE_BLOCK_SIZE = 16 * 1024 * 1024
 """Read-ahead and write buffer of remote files (S3's parts are at least 5 MiB)."""
@@ -148,6 +151,32 @@ class FsspecBlobStore:
             return str(self.fs.sign(self.blob_path(digest), expiration=expires_seconds))
         except NotImplementedError:
             return None
+
+    def upload_link(self, token: str, expires_seconds: int) -> str | None:
+        if self.local:
+            return None
+        try:
+            url = self.fs.url(
+                self._direct_path(token), expires=expires_seconds, client_method="put_object"
+            )
+        except (AttributeError, NotImplementedError, TypeError):
+            return None
+        return str(url)
+
+    def stage_uploaded(self, token: str) -> StagedBlob:
+        key = self._direct_path(token)
+        hasher = hashlib.sha256()
+        size = 0
+        with self.open_read(key) as source:
+            while chunk := source.read(REMOTE_BLOCK_SIZE):
+                hasher.update(chunk)
+                size += len(chunk)
+        return StagedBlob(key, hasher.hexdigest(), size)
+
+    def _direct_path(self, token: str) -> str:
+        if not _TOKEN.match(token):
+            raise InvalidArgument.for_field("token", "must be 32 lower-case hex characters")
+        return f"{self.root}/tmp/direct-{token}"
 
     # -- collecting ------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from itertools import islice
 from sqlalchemy import and_, delete, or_, select
 
 from plinth.artifacts.references import drop_expired_pins, lock_blobs, referenced
+from plinth.artifacts.sql import MAX_DIRECT_UPLOAD_SECONDS
 from plinth.artifacts.store import BlobStat, BlobStore
 from plinth.db.engine import Database
 from plinth.db.tables.artifacts import artifact_uploads
@@ -28,7 +29,7 @@ OPEN_UPLOAD_IDLE_MS = 7 * 24 * 3600 * 1000
 """A resumable upload nobody touched for this long is abandoned: its parts are removed."""
 COMPLETED_UPLOAD_MS = 24 * 3600 * 1000
 """How long a completed upload is remembered (so that completing it again is harmless)."""
-TEMPORARY_MS = 24 * 3600 * 1000
+TEMPORARY_MS = MAX_DIRECT_UPLOAD_SECONDS * 1000
 """Staged bytes older than this were left by a writer that died."""
 
 

@@ -15,13 +15,23 @@ from plinth.artifacts.sql_manifest import artifact_from_row, commit_staged
 from plinth.artifacts.store import BlobStore
 from plinth.db.engine import Database
 from plinth.db.tables.artifacts import run_artifacts
-from plinth.entities.artifacts import ArtifactInfo, ArtifactLink, Upload, UploadPart
-from plinth.entities.common import now_ms
+from plinth.entities.artifacts import (
+    ArtifactInfo,
+    ArtifactLink,
+    DirectUpload,
+    Upload,
+    UploadPart,
+)
+from plinth.entities.common import new_id, now_ms
 from plinth.errors import Conflict, InvalidArgument, NotFound
 from plinth.tracking.sql_runs import get_run_row
 
 MAX_LINK_SECONDS = 7 * 24 * 3600
 """The longest a presigned link may live (S3's own limit)."""
+
+MAX_DIRECT_UPLOAD_SECONDS = 24 * 3600
+"""The longest a direct upload may stay uncommitted: ``plinth artifacts gc`` sweeps
+temporary bytes older than this (``gc.TEMPORARY_MS``)."""
 
 
 class SqlRunArtifactStore:
@@ -101,6 +111,39 @@ class SqlRunArtifactStore:
             digest=info.digest,
             size=info.size,
         )
+
+    def direct_upload(self, run_id: str, expires_seconds: int = 900) -> DirectUpload:
+        if not 1 <= expires_seconds <= MAX_DIRECT_UPLOAD_SECONDS:
+            raise InvalidArgument.for_field(
+                "expires_seconds", f"must be between 1 and {MAX_DIRECT_UPLOAD_SECONDS}"
+            )
+        with self.database.read() as conn:
+            get_run_row(conn, run_id)
+        token = new_id()
+        url = self.blobs.upload_link(token, expires_seconds)
+        if url is None:
+            raise Conflict(
+                "this server's artifact storage takes no direct uploads (only object stores "
+                "such as S3 do); upload the file through the server instead"
+            )
+        return DirectUpload(url=url, token=token, expires_at=now_ms() + expires_seconds * 1000)
+
+    def commit_direct_upload(
+        self, run_id: str, token: str, path: str, digest: str | None = None
+    ) -> ArtifactInfo:
+        path = clean_artifact_path(path)
+        with self.database.read() as conn:
+            get_run_row(conn, run_id)
+        try:
+            staged = self.blobs.stage_uploaded(token)  # outside any transaction: reads it all
+        except NotFound:
+            raise NotFound(f"no direct upload {token!r} arrived (or it was committed)") from None
+        if digest is not None and digest != staged.digest:
+            self.blobs.discard(staged)
+            raise InvalidArgument.for_field(
+                "digest", f"the bytes that arrived hash to {staged.digest}, not {digest}"
+            )
+        return commit_staged(self.database, self.blobs, run_id, path, staged)
 
     def start_upload(self, run_id: str, path: str, size: int | None = None) -> Upload:
         return sql_uploads.start_upload(self.database, run_id, path, size)

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol
 
-from plinth.entities.artifacts import ArtifactInfo, ArtifactLink, Upload, UploadPart
+from plinth.entities.artifacts import ArtifactInfo, ArtifactLink, DirectUpload, Upload, UploadPart
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,16 @@ class BlobStore(Protocol):
         """A presigned URL to read the blob directly, or None if the backend has none."""
         ...
 
+    def upload_link(self, token: str, expires_seconds: int) -> str | None:
+        """A presigned URL to PUT bytes to the temporary place ``token`` names, or None if
+        the backend has none."""
+        ...
+
+    def stage_uploaded(self, token: str) -> StagedBlob:
+        """Hash bytes PUT through ``upload_link``: staged as if ``stage`` had written them;
+        ``NotFound`` when nothing arrived."""
+        ...
+
     def write_part(self, upload_id: str, number: int, source: BinaryIO) -> StoredPart:
         """Store one part of a resumable upload, atomically, under a fresh etag."""
         ...
@@ -132,6 +142,17 @@ class RunArtifactStore(Protocol):
 
     def link(self, run_id: str, path: str, expires_seconds: int = 900) -> ArtifactLink:
         """A short-lived direct URL to the file; ``Conflict`` when the backend has none."""
+        ...
+
+    def direct_upload(self, run_id: str, expires_seconds: int = 900) -> DirectUpload:
+        """A short-lived URL to PUT a file straight into object storage; ``Conflict`` when
+        the backend has none. Nothing is visible until ``commit_direct_upload``."""
+        ...
+
+    def commit_direct_upload(
+        self, run_id: str, token: str, path: str, digest: str | None = None
+    ) -> ArtifactInfo:
+        """Hash, scan and store what was PUT as the file at ``path`` (as ``upload`` would)."""
         ...
 
     def start_upload(self, run_id: str, path: str, size: int | None = None) -> Upload:

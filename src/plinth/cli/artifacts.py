@@ -13,8 +13,9 @@ from plinth.artifacts.gc import DEFAULT_GRACE_SECONDS
 from plinth.artifacts.local_files import destination, files_to_upload, save
 from plinth.artifacts.store import RunArtifactStore
 from plinth.cli.context import console, errors, fail, state
+from plinth.client.artifacts import RestRunArtifactStore
 from plinth.entities.artifacts import ArtifactInfo
-from plinth.errors import PlinthError
+from plinth.errors import InvalidArgument, PlinthError
 
 app = typer.Typer(help="Artifacts: files of runs, and storage upkeep.", no_args_is_help=True)
 
@@ -87,14 +88,23 @@ def put(
     run_id: str,
     local: Annotated[Path, typer.Argument(help="Local file or folder.", exists=True)],
     path: Annotated[str, typer.Argument(help="Where in the run (default: its name).")] = "",
+    direct: Annotated[
+        bool,
+        typer.Option(help="Send the bytes straight to the server's object storage (S3)."),
+    ] = False,
 ) -> None:
     """Upload a file (or every file of a folder) to a run."""
     store = state(ctx).platform.artifacts
+    upload = store.upload
+    if direct:
+        if not isinstance(store, RestRunArtifactStore):
+            fail(InvalidArgument.for_field("direct", "direct uploads go through a server (--url)"))
+        upload = store.upload_direct
     try:
         pairs = files_to_upload(local, path) if local.is_dir() else [(local, path or local.name)]
         for file, artifact_path in pairs:
             with open(file, "rb") as source:
-                info = store.upload(run_id, artifact_path, source)
+                info = upload(run_id, artifact_path, source)
             console.print(f"{file} -> {info.path} ({_size(info.size)}, sha256 {info.digest})")
     except PlinthError as exc:
         fail(exc)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -40,7 +40,7 @@ def state(ctx: typer.Context) -> CliState:
     return root.obj
 
 
-def fail(error: PlinthError) -> None:
+def fail(error: PlinthError) -> NoReturn:
     """Print a PlinthError the way a person wants to read it and exit non-zero."""
     errors.print(f"[bold red]error:[/] {error.detail}")
     for item in error.errors:

@@ -3,6 +3,7 @@ as a resumable upload, part by part, each part retried on its own (``client.uplo
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,8 +17,14 @@ from plinth.artifacts.integrity import verified_chunks
 from plinth.artifacts.paths import clean_artifact_path
 from plinth.client.http import HttpClient, raise_for_problem
 from plinth.client.uploads import PartedUpload, remaining_size, send_file
-from plinth.entities.artifacts import ArtifactInfo, ArtifactLink, Upload, UploadPart
-from plinth.errors import NotFound, Unavailable
+from plinth.entities.artifacts import (
+    ArtifactInfo,
+    ArtifactLink,
+    DirectUpload,
+    Upload,
+    UploadPart,
+)
+from plinth.errors import InvalidArgument, NotFound, Unavailable
 
 CHUNK_SIZE = 1024 * 1024
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
@@ -105,6 +112,45 @@ class RestRunArtifactStore:
             if response.status_code >= 400:
                 raise Unavailable(f"object storage answered {response.status_code} for a link")
             yield from verified_chunks(response.iter_bytes(CHUNK_SIZE), link.digest, link.size)
+
+    def direct_upload(self, run_id: str, expires_seconds: int = 900) -> DirectUpload:
+        body = {"expires_seconds": expires_seconds}
+        return DirectUpload.model_validate(
+            self.http.post(f"/runs/{run_id}/direct-uploads", json=body)
+        )
+
+    def commit_direct_upload(
+        self, run_id: str, token: str, path: str, digest: str | None = None
+    ) -> ArtifactInfo:
+        body = {"path": clean_artifact_path(path), "digest": digest}
+        content = self.http.post(f"/runs/{run_id}/direct-uploads/{token}", json=body)
+        return ArtifactInfo.model_validate(content)
+
+    def upload_direct(self, run_id: str, path: str, source: BinaryIO) -> ArtifactInfo:
+        """Send a file's bytes straight to object storage through a presigned URL (only its
+        name and digest pass through the server), then commit it; ``Conflict`` when the
+        server's storage takes no direct uploads."""
+        path = clean_artifact_path(path)
+        size = remaining_size(source)
+        if size is None:
+            raise InvalidArgument.for_field("source", "a direct upload needs a file, not a pipe")
+        link = self.direct_upload(run_id)
+        hasher = hashlib.sha256()
+        start = source.tell()
+
+        def hashed() -> Iterator[bytes]:
+            for chunk in send_file(source, start, size):
+                hasher.update(chunk)
+                yield chunk
+
+        headers = {"Content-Length": str(size)}
+        try:
+            response = httpx.put(link.url, content=hashed(), headers=headers, timeout=LINK_TIMEOUT)
+        except httpx.TransportError as exc:
+            raise Unavailable(f"object storage could not be reached for an upload: {exc}") from exc
+        if response.status_code >= 400:
+            raise Unavailable(f"object storage answered {response.status_code} for an upload")
+        return self.commit_direct_upload(run_id, link.token, path, hasher.hexdigest())
 
     # -- resumable uploads -----------------------------------------------------------------
 

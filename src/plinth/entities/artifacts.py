@@ -65,6 +65,24 @@ class ArtifactLink(Entity):
     size: int
 
 
+class DirectUpload(Entity):
+    """A short-lived URL to PUT a file's bytes straight into object storage (S3), to a
+    temporary key that ``token`` names; committing the token makes them the run's file."""
+
+    url: str
+    method: str = "PUT"
+    token: str = Field(description="Names the upload when committing it.")
+    expires_at: int
+
+
+class DirectUploadCommit(Entity):
+    """Make a direct upload the file at ``path``: the server hashes and scans the bytes; a
+    ``digest`` given here must match them."""
+
+    path: str = Field(min_length=1, max_length=1024)
+    digest: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+
+
 class GcReport(Entity):
     """What ``plinth artifacts gc`` found and removed."""
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
 
-from plinth.artifacts.sql import MAX_LINK_SECONDS
-from plinth.entities.artifacts import ArtifactInfo, ArtifactLink
+from plinth.artifacts.sql import MAX_DIRECT_UPLOAD_SECONDS, MAX_LINK_SECONDS
+from plinth.entities.artifacts import (
+    ArtifactInfo,
+    ArtifactLink,
+    DirectUpload,
+    DirectUploadCommit,
+)
 from plinth.entities.tracking import Id
 from plinth.server.deps import ArtifactsDep
 from plinth.server.routing import OrjsonRoute
@@ -63,6 +69,31 @@ def link_artifact(
     """A presigned URL to read the file straight from object storage (S3); a 409 when the
     artifact storage has no such links (a local folder)."""
     return artifacts.link(run_id, path, expires_seconds)
+
+
+class DirectUploadRequest(BaseModel):
+    expires_seconds: int = Field(default=900, ge=1, le=MAX_DIRECT_UPLOAD_SECONDS)
+
+
+@router.post("/runs/{run_id}/direct-uploads", status_code=status.HTTP_201_CREATED)
+def start_direct_upload(
+    run_id: RunIdPath, spec: DirectUploadRequest, artifacts: ArtifactsDep
+) -> DirectUpload:
+    """A presigned URL to PUT a file's bytes straight into object storage (S3), so large
+    files need not pass through the server; a 409 when the storage is a local folder."""
+    return artifacts.direct_upload(run_id, spec.expires_seconds)
+
+
+@router.post("/runs/{run_id}/direct-uploads/{token}", status_code=status.HTTP_201_CREATED)
+def commit_direct_upload(
+    run_id: RunIdPath,
+    token: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+    commit: DirectUploadCommit,
+    artifacts: ArtifactsDep,
+) -> ArtifactInfo:
+    """Make what was PUT the file at ``path``: hashed (and checked against ``digest`` when
+    given) and scanned by the server, exactly as an upload through it would be."""
+    return artifacts.commit_direct_upload(run_id, token, commit.path, commit.digest)
 
 
 _ACTIVE_CONTENT = ("text/html", "image/svg+xml", "application/xhtml+xml", "text/xml")
