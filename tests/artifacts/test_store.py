@@ -68,7 +68,18 @@ def test_uploading_a_path_again_replaces_the_file(env: ArtifactEnv) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["../escape.txt", "a/../../escape.txt", "/etc/passwd", "a\\b.txt", "a/\x00.txt", ""]
+    "path",
+    [
+        "../escape.txt",
+        "a/../../escape.txt",
+        "/etc/passwd",
+        "a\\b.txt",
+        "a/\x00.txt",
+        "",
+        "a\x7f.html",
+        "c1\x85.txt",
+        "inv/\ufffd",  # what invalid UTF-8 in a URL decodes to
+    ],
 )
 def test_paths_cannot_leave_the_run(env: ArtifactEnv, path: str) -> None:
     run_id = env.new_run()
@@ -77,6 +88,22 @@ def test_paths_cannot_leave_the_run(env: ArtifactEnv, path: str) -> None:
     with pytest.raises(InvalidArgument):
         env.platform.artifacts.start_upload(run_id, path)
     assert env.platform.artifacts.list(run_id) == []
+
+
+def test_a_path_is_a_file_or_a_folder_never_both(env: ArtifactEnv) -> None:
+    artifacts = env.platform.artifacts
+    run_id = env.new_run()
+    artifacts.upload(run_id, "model/sub/weights.bin", io.BytesIO(b"w"))
+    with pytest.raises(Conflict, match="is a folder"):
+        artifacts.upload(run_id, "model/sub", io.BytesIO(b"file"))
+    with pytest.raises(Conflict, match="is a file"):
+        artifacts.upload(run_id, "model/sub/weights.bin/inner", io.BytesIO(b"x"))
+    upload = artifacts.start_upload(run_id, "model")
+    artifacts.upload_part(upload.id, 1, io.BytesIO(b"parted"))
+    with pytest.raises(Conflict):
+        artifacts.complete_upload(upload.id)
+    assert [i.path for i in artifacts.list(run_id, "model/sub")] == ["model/sub/weights.bin"]
+    artifacts.upload(run_id, "model/sub/weights.bin", io.BytesIO(b"again"))  # a file, again
 
 
 def test_big_files_go_up_in_parts_and_come_down_whole(env: ArtifactEnv) -> None:

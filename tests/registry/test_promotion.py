@@ -11,7 +11,7 @@ import pytest
 
 from plinth.connect import Platform
 from plinth.entities.models import ScanStatus
-from plinth.entities.registry import RequestStatus
+from plinth.entities.registry import ModelVersionUpdate, RequestStatus, VersionStatus
 from plinth.errors import Conflict, PermissionDenied, PlinthError
 from plinth.registry.service import RegistryService
 from plinth.registry.sql import SqlRegistryStore
@@ -81,6 +81,20 @@ def test_the_approval_that_passes_every_gate_moves_the_alias(platform: Platform)
         registry.approve(request.id)
     latest = registry.store.alias_history("iris", "champion")[0]
     assert (latest.request_id, latest.reason) == (request.id, "better")
+
+
+def test_a_version_archived_while_its_request_waits_is_not_promoted(platform: Platform) -> None:
+    registry = platform.registry
+    registered(platform, 0.9)
+    registry.set_gates("iris", ["1 approval from ml-lead"])
+    registry.add_approver("iris", actor_of(platform), "ml-lead")
+    request = registry.promote("iris", 1, "champion").request
+    assert request is not None
+    registry.store.update_version("iris", 1, ModelVersionUpdate(status=VersionStatus.ARCHIVED))
+    with pytest.raises(Conflict, match="archived"):
+        registry.approve(request.id, "ok")
+    assert registry.store.list_aliases("iris") == []
+    assert registry.reject(request.id, "archived meanwhile").request is not None
 
 
 def test_deciding_needs_a_role_and_a_rejection_closes_the_request(platform: Platform) -> None:

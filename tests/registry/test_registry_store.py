@@ -75,9 +75,17 @@ def test_registering_bad_sources_and_names_is_invalid(platform: Platform) -> Non
     with pytest.raises(InvalidArgument, match="no logged model"):
         platform.registry.register_model(f"runs:/{run.id}/model", "empty")
     source = log_model_manifest(platform, run.id)
-    for bad_source in ("s3://bucket/model", f"runs:/{run.id}", "runs:/not-an-id/model"):
+    for bad_source in (
+        "s3://bucket/model",
+        f"runs:/{run.id}",
+        f"runs:/{run.id}/./",
+        f"runs:/{run.id}/a/../../model",
+        "runs:/not-an-id/model",
+    ):
         with pytest.raises(InvalidArgument):
             platform.registry.register_model(bad_source, "iris")
+    spelled = platform.registry.register_model(f"runs:/{run.id}/./model//", "dotted")
+    assert (spelled.artifact_path, spelled.source_uri) == ("model", source)
     for bad_name in ("bad/name", "a@b", "", "-dash", "x" * 251):
         with pytest.raises(InvalidArgument):
             platform.registry.register_model(source, bad_name)

@@ -12,10 +12,13 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import update
 
 from plinth.config import Settings
 from plinth.connect import Platform, connect
+from plinth.db.tables.registry import webhooks
 from plinth.entities.webhooks import EventType
+from plinth.errors import InvalidArgument
 from plinth.registry.sql import SqlRegistryStore
 from plinth.registry.webhooks import SIGNATURE_HEADER, WebhookDeliverer, verify
 from tests.registry.logged_models import trained
@@ -172,6 +175,27 @@ def test_deliveries_give_up_after_their_attempts(local: Platform) -> None:
         500,
         500,
     ]
+
+
+def test_malformed_urls_are_refused_and_a_stored_one_fails_its_deliveries(
+    local: Platform,
+) -> None:
+    registry = local.registry
+    for bad in ("http://[::1", "http://x:99999/hook", "http://x:0/", "http:///path-only"):
+        with pytest.raises(InvalidArgument):
+            registry.add_webhook(bad)
+    hook = registry.add_webhook("http://example.invalid/hook")
+    store = registry.store
+    assert isinstance(store, SqlRegistryStore)
+    with store.database.write() as conn:  # as if stored before the URL check existed
+        conn.execute(update(webhooks).where(webhooks.c.id == hook.id).values(url="http://[::1"))
+    registry.register_model(trained(local), "iris")
+    sender = deliverer(local, max_attempts=2)
+    until(lambda: registry.store.list_deliveries(hook.id)[0].status == "failed", sender.deliver_due)
+    sender.stop()
+    attempts = registry.store.list_deliveries(hook.id)[0].attempts
+    assert len(attempts) == 2
+    assert "InvalidURL" in (attempts[0].error or "")
 
 
 def test_filters_deletion_and_no_double_sending(local: Platform) -> None:

@@ -334,6 +334,8 @@ def test_forms_from_another_site_are_refused(seeded: Registry, fresh: str) -> No
     assert cross.status_code == 403
     elsewhere = seeded.client.post(url, data=form, headers={"Origin": "https://evil.example"})
     assert elsewhere.status_code == 403
+    garbled = seeded.client.post(url, data=form, headers={"Origin": "http://[::1"})
+    assert garbled.status_code == 403
     assert seeded.platform.registry.store.list_aliases(fresh) == []
     same = {"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver", **HTMX}
     assert "moved from nothing to v1" in seeded.client.post(url, data=form, headers=same).text

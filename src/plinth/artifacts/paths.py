@@ -18,6 +18,15 @@ def clean_artifact_path(path: str, *, allow_root: bool = False) -> str:
     parts = [part for part in path.split("/") if part not in ("", ".")]
     if not parts or any(part == ".." for part in parts):
         raise InvalidArgument.for_field("path", "may not contain '..'")
-    if any(any(ord(ch) < 32 for ch in part) for part in parts):
-        raise InvalidArgument.for_field("path", "may not contain control characters")
+    if any(any(_unfit(ch) for ch in part) for part in parts):
+        raise InvalidArgument.for_field(
+            "path", "may not contain control characters or bytes that are not UTF-8"
+        )
     return "/".join(parts)
+
+
+def _unfit(ch: str) -> bool:
+    """C0 and C1 controls, DEL, and U+FFFD: what a URL's invalid UTF-8 decodes to, which
+    would make different raw paths one stored path."""
+    code = ord(ch)
+    return code < 32 or 0x7F <= code <= 0x9F or code == 0xFFFD

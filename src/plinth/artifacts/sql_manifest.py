@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from plinth.artifacts.references import pin, unpin
 from plinth.artifacts.scanning import ScanReport, needs_scan, scan_stream
@@ -17,7 +17,7 @@ from plinth.db.tables.artifacts import run_artifacts
 from plinth.entities.artifacts import ArtifactInfo
 from plinth.entities.common import now_ms
 from plinth.entities.models import ScanStatus
-from plinth.errors import UnsafeArtifact
+from plinth.errors import Conflict, FieldError, UnsafeArtifact
 
 
 def artifact_from_row(row: Any) -> ArtifactInfo:
@@ -37,6 +37,28 @@ def scan_staged(blobs: BlobStore, staged: StagedBlob, path: str) -> ScanReport:
     if report.unsafe:
         raise UnsafeArtifact.with_findings(path, report.findings)
     return report
+
+
+def _refuse_file_folder_clash(conn: Connection, run_id: str, path: str) -> None:
+    """A path is a file or a folder, never both: ``a/b`` as a file would hide ``a/b/c``."""
+    parts = path.split("/")
+    folders = ["/".join(parts[:i]) for i in range(1, len(parts))]
+    clash = conn.execute(
+        select(run_artifacts.c.path)
+        .where(
+            run_artifacts.c.run_id == run_id,
+            run_artifacts.c.path.in_(folders)
+            | run_artifacts.c.path.startswith(path + "/", autoescape=True),
+        )
+        .limit(1)
+    ).scalar()
+    if clash is None:
+        return
+    if clash in folders:
+        detail = f"{clash!r} is a file, so nothing can be stored under it"
+    else:
+        detail = f"{path!r} is a folder (it holds {clash!r}), so it cannot be a file"
+    raise Conflict(f"cannot store {path!r}: {detail}", [FieldError("path", detail)])
 
 
 def commit_staged(
@@ -60,6 +82,7 @@ def commit_staged(
         blobs.publish(staged)
         with database.write() as conn:
             if finish is None or finish(conn):
+                _refuse_file_folder_clash(conn, run_id, path)
                 conn.execute(
                     upsert(
                         database,

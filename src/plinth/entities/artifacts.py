@@ -30,7 +30,10 @@ class UploadCreate(Entity):
 
     path: str = Field(max_length=1024)
     size: int | None = Field(
-        default=None, ge=0, description="Total bytes, if known: completion checks it."
+        default=None,
+        ge=0,
+        le=2**63 - 1,
+        description="Total bytes, if known: completion checks it.",
     )
 
 

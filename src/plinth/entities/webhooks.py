@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field
 
@@ -25,6 +26,13 @@ def _check_url(url: str) -> str:
         raise ValueError("must be an http:// or https:// URL")
     if any(c.isspace() or ord(c) < 32 for c in url):
         raise ValueError("may not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # out of range raises here
+    except ValueError as exc:
+        raise ValueError(f"is not a valid URL ({exc})") from None
+    if not parts.hostname or port == 0:
+        raise ValueError("must name a host (and a port from 1 to 65535, if any)")
     return url
 
 

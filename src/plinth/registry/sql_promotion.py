@@ -274,6 +274,8 @@ def decide(
             request = _close(conn, request, approvals, RequestStatus.REJECTED, actor, now)
             return PromotionResult(moved=False, gate_results=request.gate_results, request=request)
         candidate = sql_rows.get_version(conn, request.name, request.version)
+        if candidate.status is VersionStatus.ARCHIVED:
+            raise Conflict(f"{candidate.uri} was archived; it cannot be promoted: reject it")
         holder_version = sql_rows.holder_of(conn, request.name, request.alias)
         if holder_version == candidate.version:
             raise Conflict(f"{candidate.uri} already holds @{request.alias}; reject the request")

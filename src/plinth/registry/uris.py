@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from plinth.artifacts.paths import clean_artifact_path
 from plinth.entities.limits import MAX_DIGEST_LENGTH, MAX_NAME_LENGTH
 from plinth.errors import InvalidArgument
 
@@ -30,9 +31,12 @@ def parse_run_source(uri: str, field: str = "source") -> tuple[str, str]:
     run_id, _, path = uri.removeprefix("runs:/").strip("/").partition("/")
     if not _RUN_ID.match(run_id):
         raise InvalidArgument.for_field(field, f"{run_id!r} is not a run id (32 hex digits)")
-    if not path:
+    if not path.strip("/."):
         raise InvalidArgument.for_field(field, "name the model's folder: runs:/RUN_ID/model")
-    return run_id, path.strip("/")
+    try:
+        return run_id, clean_artifact_path(path)
+    except InvalidArgument as exc:
+        raise InvalidArgument.for_field(field, exc.errors[0].message) from None
 
 
 def parse_model_uri(uri: str, field: str = "uri") -> ModelRef:

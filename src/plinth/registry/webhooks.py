@@ -134,7 +134,7 @@ class WebhookDeliverer:
             status_code = response.status_code
             if not 200 <= status_code < 300:
                 error = f"HTTP {status_code}: {response.text[:200]}"
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # InvalidURL is no HTTPError
             error = f"{type(exc).__name__}: {exc}"[:500]
         attempt = DeliveryAttempt(
             at=at,

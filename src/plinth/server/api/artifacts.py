@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -110,6 +111,12 @@ def download_headers(path: str, size: int, digest: str) -> dict[str, str]:
         "Content-Security-Policy": "sandbox",
     }
     if media_type_for(path).startswith(_ACTIVE_CONTENT):
-        name = path.rsplit("/", 1)[-1].replace('"', "")
-        headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        headers["Content-Disposition"] = attachment(path.rsplit("/", 1)[-1])
     return headers
+
+
+def attachment(name: str) -> str:
+    """``Content-Disposition`` for any file name: an ASCII stand-in for old clients, the
+    exact name as RFC 5987 ``filename*`` (header values are Latin-1 at most)."""
+    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\' else "_" for ch in name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -32,9 +32,16 @@ async def same_origin(request: Request) -> None:
         allowed = site in SAME_ORIGIN
     else:  # a browser without Fetch Metadata still sends Origin on a POST
         origin = request.headers.get("origin")
-        allowed = origin is None or urlsplit(origin).netloc == request.headers.get("host")
+        allowed = origin is None or _netloc(origin) == request.headers.get("host")
     if not allowed:
         raise PermissionDenied("a form from another site may not change the registry")
+
+
+def _netloc(origin: str) -> str | None:
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:  # not a URL at all: no origin this server could be
+        return None
 
 
 async def form_fields(request: Request) -> dict[str, str]:
