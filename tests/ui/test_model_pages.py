@@ -341,6 +341,25 @@ def test_forms_from_another_site_are_refused(seeded: Registry, fresh: str) -> No
     assert "moved from nothing to v1" in seeded.client.post(url, data=form, headers=same).text
 
 
+def test_a_browser_gets_refusals_on_ui_pages_as_html(seeded: Registry, fresh: str) -> None:
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    cross = seeded.client.post(
+        f"/models/{fresh}/promote",
+        data={"version": "1", "alias": "champion"},
+        headers={**browser, "Sec-Fetch-Site": "cross-site"},
+    )
+    assert cross.status_code == 403
+    assert cross.headers["content-type"].startswith("text/html")
+    assert "another site" in cross.text
+    long_filter = seeded.client.get("/models", params={"name_like": "x" * 300}, headers=browser)
+    assert long_filter.status_code == 400
+    assert long_filter.headers["content-type"].startswith("text/html")
+    lost = seeded.client.get("/models/iris%2Fversions", headers=browser)
+    assert (lost.status_code, lost.headers["content-type"][:9]) == (404, "text/html")
+    api = seeded.client.get("/api/v1/models/nope", headers=browser)  # the API stays JSON
+    assert (api.status_code, api.headers["content-type"]) == (404, "application/problem+json")
+
+
 def test_registry_pages_link_only_to_this_server(seeded: Registry) -> None:
     for path in ["/models", "/models/iris", "/models/iris/versions/2"]:
         html = seeded.client.get(path).text

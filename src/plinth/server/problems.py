@@ -1,11 +1,12 @@
-"""Every error leaves the server as RFC 9457 problem+json, with the field and the reason."""
+"""Every error leaves the server as RFC 9457 problem+json, with the field and the reason; a
+browser on a UI page gets the same problem as an HTML page instead."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -23,12 +24,23 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("plinth.server")
 
 
-def problem_response(error: PlinthError, request: Request) -> JSONResponse:
-    return JSONResponse(
-        error.to_problem(instance=request.url.path),
-        status_code=error.status,
-        media_type=PROBLEM_MEDIA_TYPE,
-    )
+def problem_response(error: PlinthError, request: Request) -> Response:
+    """problem+json; or, for a browser on a UI page, the same problem as an HTML page."""
+    problem = error.to_problem(instance=request.url.path)
+    if _wants_a_page(request):
+        from plinth.server.ui.templating import render
+
+        context = {"title": problem["title"], "message": problem["detail"]}
+        return render(request, "error.html", context, status_code=error.status)
+    return JSONResponse(problem, status_code=error.status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+_MACHINE_PATHS = ("/api/", "/healthz", "/readyz", "/metrics", "/openapi.json", "/docs", "/static/")
+
+
+def _wants_a_page(request: Request) -> bool:
+    path = request.url.path
+    return "text/html" in request.headers.get("accept", "") and not path.startswith(_MACHINE_PATHS)
 
 
 def _location(loc: tuple[object, ...] | list[object]) -> str:
@@ -49,20 +61,20 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(PlinthError)
-    async def _plinth_error(request: Request, exc: PlinthError) -> JSONResponse:
+    async def _plinth_error(request: Request, exc: PlinthError) -> Response:
         if exc.status >= 500:
             logger.error("request failed: %s", exc)
         return problem_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = [_field_error(error) for error in exc.errors()]
         summary = "; ".join(f"{e.field}: {e.message}" for e in errors[:3])
         error = InvalidArgument(f"invalid request: {summary}", errors)
         return problem_response(error, request)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         mapped: PlinthError
         if exc.status_code == 404:
             mapped = NotFound(f"no route for {request.method} {request.url.path}")
@@ -81,7 +93,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(mapped, request)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, _exc: Exception) -> Response:
         logger.exception("unexpected error on %s %s", request.method, request.url.path)
         return problem_response(PlinthError("internal error; see the server log"), request)
 
