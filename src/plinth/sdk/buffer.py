@@ -43,6 +43,8 @@ class RunBuffer:
         self._max_points = max_points
         self._points: deque[Point] = deque()
         self._creates: dict[str, RunCreate] = {}
+        self._creating: frozenset[str] = frozenset()
+        """Runs whose creation a flush has taken and not yet delivered."""
         self._params: dict[str, dict[str, Any]] = {}
         self._tags: dict[str, dict[str, str]] = {}
         self._pending_lock = threading.Lock()
@@ -70,7 +72,9 @@ class RunBuffer:
         self._ensure_started()
 
     def is_pending(self, run_id: str) -> bool:
-        return run_id in self._creates
+        """Whether the run's creation has not reached the store yet (queued, or on its way
+        in a flush running now): a ``flush()`` then waits until it has."""
+        return run_id in self._creates or run_id in self._creating
 
     def add_params(self, run_id: str, params: dict[str, Any]) -> None:
         with self._pending_lock:
@@ -112,21 +116,34 @@ class RunBuffer:
                 creates, self._creates = self._creates, {}
                 params, self._params = self._params, {}
                 tags, self._tags = self._tags, {}
-            while self._points:
-                for run_id, batch in self._drain(pending, creates, params, tags):
-                    self._deliver(run_id, batch)
-            for run_id in dict.fromkeys([*creates, *params, *tags, *pending]):
-                self._deliver(
-                    run_id,
-                    RunBatch.model_construct(
-                        batch_id=new_id(),
-                        create=creates.pop(run_id, None),
-                        metrics=None,
-                        params=params.pop(run_id, {}),
-                        tags=tags.pop(run_id, {}),
-                        update=pending.pop(run_id, None),
-                    ),
-                )
+                self._creating = frozenset(creates)
+            try:
+                self._send_all(pending, creates, params, tags)
+            finally:
+                self._creating = frozenset()
+
+    def _send_all(
+        self,
+        pending: dict[str, RunUpdate],
+        creates: dict[str, RunCreate],
+        params: dict[str, dict[str, Any]],
+        tags: dict[str, dict[str, str]],
+    ) -> None:
+        while self._points:
+            for run_id, batch in self._drain(pending, creates, params, tags):
+                self._deliver(run_id, batch)
+        for run_id in dict.fromkeys([*creates, *params, *tags, *pending]):
+            self._deliver(
+                run_id,
+                RunBatch.model_construct(
+                    batch_id=new_id(),
+                    create=creates.pop(run_id, None),
+                    metrics=None,
+                    params=params.pop(run_id, {}),
+                    tags=tags.pop(run_id, {}),
+                    update=pending.pop(run_id, None),
+                ),
+            )
 
     def _drain(
         self,
