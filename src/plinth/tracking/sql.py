@@ -11,6 +11,7 @@ from plinth.db.dialect import insert_ignoring_conflicts
 from plinth.db.engine import Database
 from plinth.db.pages import decode_page_token, encode_page_token
 from plinth.db.prepared import Prepared
+from plinth.db.statistics import ensure_statistics
 from plinth.db.tables.tracking import (
     datasets,
     experiment_tags,
@@ -408,6 +409,7 @@ class SqlTrackingStore:
         )
 
     def search_runs(self, query: RunQuery) -> Page[Run]:
+        ensure_statistics(self.database)  # PostgreSQL right after a bulk import
         tree = parse_filter(query.filter)
         order = parse_order_by(query.order_by)
         offset = decode_page_token(query.page_token)
