@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -45,6 +44,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from figures import stats  # noqa: E402 (bench/ is the script's folder)
 from tests.servers import free_port, start_plinth_process, stop_process, wait_until_ready  # noqa: E402
 
 import plinth  # noqa: E402
@@ -52,17 +52,6 @@ from plinth.client.artifacts import RestRunArtifactStore  # noqa: E402
 from plinth.client.http import HttpClient  # noqa: E402
 from plinth.client.tracking import RestTrackingStore  # noqa: E402
 from plinth.entities.tracking import RunCreate  # noqa: E402
-
-
-def stats(values: list[float]) -> dict[str, Any]:
-    ordered = sorted(values)
-    return {
-        "median": statistics.median(ordered),
-        "min": ordered[0],
-        "max": ordered[-1],
-        "n": len(ordered),
-        "values": [round(v, 3) for v in ordered],
-    }
 
 
 class RssSampler:

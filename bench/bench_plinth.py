@@ -43,6 +43,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from figures import stats  # noqa: E402 (bench/ is the script's folder)
 from tests.servers import (  # noqa: E402
     PostgresCluster,
     free_port,
@@ -60,17 +61,6 @@ from plinth.sdk import session  # noqa: E402
 FILTER = "metrics.acc > 0.5 and params.lr = '0.01'"
 ORDER = ["metrics.acc DESC"]
 DEFAULT_PHASES = "log_metric,log_batch,metric_history,create_runs,search_runs,memory"
-
-
-def stats(values: list[float]) -> dict[str, Any]:
-    ordered = sorted(values)
-    return {
-        "median": statistics.median(ordered),
-        "min": ordered[0],
-        "max": ordered[-1],
-        "n": len(ordered),
-        "values": [round(v, 6) for v in ordered],
-    }
 
 
 def rss_mib(pid: int) -> float:
