@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,22 @@ from plinth.sdk.datasets import describe_dataset
 
 if TYPE_CHECKING:
     from plinth.registry.loading import LoadedModel, ModelLoader
+
+
+@contextmanager
+def _logging_run(run_id: str | None, name: str) -> Iterator[str]:
+    """The run to log to: ``run_id``, else the active run, else a run of its own named
+    ``name``, finished when the block ends (failed if it raises)."""
+    if run_id is not None or fluent.active_run() is not None:
+        yield fluent._active_id(run_id)
+        return
+    target = fluent.start_run(name=name).id
+    try:
+        yield target
+    except BaseException:
+        fluent.end_run("failed", run_id=target)
+        raise
+    fluent.end_run(run_id=target)
 
 
 def log_model(
@@ -65,18 +82,9 @@ def log_model(
                 "trusted=True",
                 stacklevel=2,
             )
-        owns_run = run_id is None and fluent.active_run() is None
-        if owns_run:
-            run_id = fluent.start_run(name=path.replace("/", "-")).id
-        target = fluent._created_id(run_id)
-        try:
-            upload_model_dir(session.current().platform.artifacts, target, packaged.directory, path)
-        except BaseException:
-            if owns_run:
-                fluent.end_run("failed", run_id=target)
-            raise
-    if owns_run:
-        fluent.end_run(run_id=target)
+        with _logging_run(run_id, path.replace("/", "-")) as target:
+            store = session.current().platform.artifacts
+            upload_model_dir(store, fluent._created_id(target), packaged.directory, path)
     info = ModelInfo(
         model_uri=f"runs:/{target}/{path}",
         run_id=target,
@@ -149,21 +157,11 @@ def evaluate(
         labels = describe_dataset(y_true, name="targets").digest
         digest = hashlib.sha256(f"{dataset.digest}:{labels}".encode()).hexdigest()
         dataset = dataset.model_copy(update={"digest": digest})
-    owns_run = run_id is None and fluent.active_run() is None
-    if owns_run:
-        run_id = fluent.start_run(name=f"evaluate-{dataset_name}").id
-    target = fluent._active_id(run_id)
-    try:
+    with _logging_run(run_id, f"evaluate-{dataset_name}") as target:
         fluent.log_metrics({prefix + key: value for key, value in values.items()}, run_id=target)
         fluent.log_input(dataset, name=dataset_name, run_id=target)
         tags = {"evaluation.dataset_digest": digest, "evaluation.model_type": model_type}
         fluent.set_tags(tags | ({"evaluation.model_uri": uri} if uri else {}), run_id=target)
-    except BaseException:
-        if owns_run:
-            fluent.end_run("failed", run_id=target)
-        raise
-    if owns_run:
-        fluent.end_run(run_id=target)
     return EvaluationResult(
         run_id=target,
         model_type=model_type,
