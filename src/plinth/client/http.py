@@ -1,24 +1,29 @@
 """The one HTTP client: base URL, auth, retries with backoff, problem+json -> PlinthError.
 
-A transport can be injected (``httpx.ASGITransport`` runs the server in-process in tests).
+Small JSON calls go over per-thread ``http.client`` connections (``connections.py`` says
+why); streams, calls through a proxy and calls over an injected httpx transport use httpx.
 """
 
 from __future__ import annotations
 
 import random
 import time
+import urllib.request
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 import orjson
 
 from plinth import __version__
+from plinth.client.connections import NETWORK_ERRORS, ThreadConnections
 from plinth.config import Settings
 from plinth.errors import PlinthError, Unavailable, error_from_problem
 
 API_PREFIX = "/api/v1"
 _RETRY_STATUSES = {502, 503, 504}
-_NETWORK_ERRORS = (httpx.TransportError,)
+_NETWORK_ERRORS = (httpx.TransportError, *NETWORK_ERRORS)
+_URL_SAFE = "/:@!$&'()*+,;=%-._~?"  # a path the caller quoted stays as it is
 
 
 class HttpClient:
@@ -38,12 +43,16 @@ class HttpClient:
             headers["Authorization"] = f"Bearer {token}"
         self.url = url.rstrip("/")
         self.retry_seconds = retry_seconds
+        self._headers = headers
         self._client = httpx.Client(
             base_url=self.url + API_PREFIX,
             headers=headers,
             timeout=timeout,
             transport=transport,
         )
+        self._direct: ThreadConnections | None = None
+        if transport is None and not _proxied(self.url):
+            self._direct = ThreadConnections(self.url + API_PREFIX, timeout)
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> HttpClient:
@@ -58,6 +67,8 @@ class HttpClient:
 
     def close(self) -> None:
         self._client.close()
+        if self._direct is not None:
+            self._direct.close()
 
     def request(
         self,
@@ -76,14 +87,15 @@ class HttpClient:
         send_headers = dict(headers or {})
         if json is not None:
             send_headers["Content-Type"] = "application/json"
+        send = self._send_httpx
+        if self._direct is not None and (body is None or isinstance(body, bytes)):
+            send = self._send_direct
         deadline = time.monotonic() + (self.retry_seconds if retry else 0)
         attempt = 0
         response: httpx.Response | None = None
         while True:
             try:
-                response = self._client.request(
-                    method, path, content=body, params=params, headers=send_headers
-                )
+                response = send(method, path, body, params, send_headers)
                 if response.status_code not in _RETRY_STATUSES:
                     break
                 failure = f"HTTP {response.status_code}"
@@ -102,6 +114,21 @@ class HttpClient:
             raise _error_from_response(response)
         return response
 
+    def _send_httpx(
+        self, method: str, path: str, body: Any, params: Any, headers: dict[str, str]
+    ) -> httpx.Response:
+        return self._client.request(method, path, content=body, params=params, headers=headers)
+
+    def _send_direct(
+        self, method: str, path: str, body: bytes | None, params: Any, headers: dict[str, str]
+    ) -> httpx.Response:
+        assert self._direct is not None
+        if not path.isascii():
+            path = quote(path, safe=_URL_SAFE)
+        if params:
+            path = f"{path}?{httpx.QueryParams(params)}"
+        return self._direct.send(method, path, body, {**self._headers, **headers})
+
     def get(self, path: str, **kwargs: Any) -> Any:
         return _json(self.request("GET", path, **kwargs))
 
@@ -117,6 +144,16 @@ class HttpClient:
     def stream(self, method: str, path: str, **kwargs: Any) -> Any:
         """A streaming response context manager (the caller reads ``iter_bytes``)."""
         return self._client.stream(method, path, **kwargs)
+
+
+def _proxied(url: str) -> bool:
+    """Whether the environment sends requests to ``url`` through a proxy (only httpx
+    knows how to do that)."""
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
 
 
 def _json(response: httpx.Response) -> Any:
