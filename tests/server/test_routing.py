@@ -1,22 +1,36 @@
-"""The API's route class: ``def`` endpoints in one threadpool hop, generators left alone."""
+"""The API's route class: ``def`` endpoints in one threadpool hop, generators left alone;
+routers included flat document and serve the same API as nested ones."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Iterator
 
-from fastapi import APIRouter, FastAPI
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from plinth.server.routing import OrjsonRoute
+from plinth.server.api import (
+    artifacts,
+    experiments,
+    health,
+    lineage,
+    registry,
+    runs,
+    uploads,
+    webhooks,
+)
+from plinth.server.deps import authorize
+from plinth.server.routing import OrjsonRoute, include_flat
+from plinth.server.ui.pages import ROUTERS as UI_ROUTERS
 
 
 class Item(BaseModel):
     n: int
 
 
-def app_with_routes() -> FastAPI:
+def router_with_routes() -> APIRouter:
     router = APIRouter(route_class=OrjsonRoute)
     loop_thread: dict[str, int] = {}
 
@@ -38,8 +52,12 @@ def app_with_routes() -> FastAPI:
         for n in range(3):
             yield Item(n=n)
 
+    return router
+
+
+def app_with_routes() -> FastAPI:
     app = FastAPI()
-    app.include_router(router)
+    app.include_router(router_with_routes())
     return app
 
 
@@ -56,3 +74,32 @@ def test_def_endpoints_run_off_the_loop_and_generators_still_stream() -> None:
                 '{"n":1}',
                 '{"n":2}',
             ], response.text
+
+
+API_ROUTERS = [
+    m.router for m in (runs, experiments, artifacts, uploads, registry, lineage, webhooks, health)
+]
+
+
+@pytest.mark.parametrize("router", [*API_ROUTERS, *UI_ROUTERS])
+def test_a_router_included_flat_documents_the_same_api_as_nested(router: APIRouter) -> None:
+    nested, flat = FastAPI(), FastAPI()
+    nested.include_router(router, prefix="/api/v1", dependencies=[Depends(authorize)])
+    include_flat(flat, router, prefix="/api/v1", dependencies=[Depends(authorize)])
+    assert flat.openapi() == nested.openapi()
+    nested_paths = {getattr(route, "path", None) for route in nested.router.routes}
+    assert {route.path for route in flat.routes} - nested_paths  # flat: the routes themselves
+
+
+def test_routes_included_flat_serve_with_their_prefix_and_dependencies() -> None:
+    seen: list[str] = []
+
+    async def record() -> None:
+        seen.append("dependency")
+
+    app = FastAPI()
+    include_flat(app, router_with_routes(), prefix="/p", dependencies=[Depends(record)])
+    with TestClient(app) as client:
+        assert client.get("/p/plain").json()["n"] > 0
+        assert client.get("/plain").status_code == 404
+    assert seen == ["dependency"]

@@ -26,6 +26,7 @@ from plinth.server.api import (
 from plinth.server.deps import ServerState, authorize
 from plinth.server.observability import ServerMetrics
 from plinth.server.problems import install_problem_handlers
+from plinth.server.routing import include_flat
 
 API_PREFIX = "/api/v1"
 
@@ -64,11 +65,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_problem_handlers(app)
     state.metrics.install(app)
     authorized = [Depends(authorize)]
-    app.include_router(health.router, dependencies=authorized)
-    for router in (experiments.router, runs.router, artifacts.router, uploads.router):
-        app.include_router(router, prefix=API_PREFIX, dependencies=authorized)
-    for router in (registry.router, lineage.router, webhooks.router):
-        app.include_router(router, prefix=API_PREFIX, dependencies=authorized)
+    api_routers = (runs, experiments, artifacts, uploads, registry, lineage, webhooks)
+    for module in api_routers:  # the busiest first: routes are matched in order
+        include_flat(app, module.router, prefix=API_PREFIX, dependencies=authorized)
+    include_flat(app, health.router, dependencies=authorized)
     from plinth.server.ui import pages
 
     pages.install(app)

@@ -9,6 +9,7 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from plinth.server.deps import authorize
+from plinth.server.routing import include_flat
 from plinth.server.ui import (
     artifacts,
     compare,
@@ -37,4 +38,4 @@ def install(app: FastAPI) -> None:
     """Add the UI's routes (behind the one authorization dependency) and ``/static``."""
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in ROUTERS:
-        app.include_router(router, dependencies=[Depends(authorize)])
+        include_flat(app, router, dependencies=[Depends(authorize)])
