@@ -5,10 +5,16 @@ SQLite runs in WAL mode with a busy timeout. Write transactions start with
 are funnelled through one lock per process, so concurrent writers queue instead of spinning
 on the busy handler. PostgreSQL needs neither: it gets a connection pool and plain
 transactions.
+
+``without_waiting()`` lets a caller on the server's event loop run a short write in place
+(``server/inline.py`` says why): every write started inside it either begins at once or
+raises ``WriteWouldWait`` before it has written anything.
 """
 
 from __future__ import annotations
 
+import contextvars
+import sqlite3
 import threading
 from collections.abc import Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -20,6 +26,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 _WRITE_OPTION = "plinth_write"
+_NO_WAIT_OPTION = "plinth_no_wait"
+_BUSY_TIMEOUT_MS = 60000
+_no_waiting: contextvars.ContextVar[bool] = contextvars.ContextVar("no_waiting", default=False)
+
+
+class WriteWouldWait(Exception):
+    """A write inside ``Database.without_waiting()`` found the write lock taken (by another
+    thread, or by another process on the SQLite file); nothing was written."""
 
 
 class Database:
@@ -31,6 +45,8 @@ class Database:
         self.is_postgres = self.url.get_backend_name() == "postgresql"
         self.caches: dict[Hashable, Any] = {}
         """Facts that never change once committed (ids by name), cached per database."""
+        self.writes_one_at_a_time = self.is_sqlite
+        """Writes queue behind one lock anyway (SQLite's single writer)."""
         if self.is_sqlite:
             database = self.url.database
             if database and database != ":memory:":
@@ -56,10 +72,38 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A connection inside a write transaction; committed on success, rolled back on error."""
+        if _no_waiting.get():
+            with self._write_lock_at_once(), self.engine.connect() as conn:
+                conn = conn.execution_options(**{_WRITE_OPTION: True, _NO_WAIT_OPTION: True})
+                with conn.begin():
+                    yield conn
+            return
         with self._write_lock, self.engine.connect() as conn:
             conn = conn.execution_options(**{_WRITE_OPTION: True})
             with conn.begin():
                 yield conn
+
+    @contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """Writes in this block raise ``WriteWouldWait`` instead of queueing for the lock."""
+        token = _no_waiting.set(True)
+        try:
+            yield
+        finally:
+            _no_waiting.reset(token)
+
+    @contextmanager
+    def _write_lock_at_once(self) -> Iterator[None]:
+        lock = self._write_lock
+        if isinstance(lock, nullcontext):
+            yield
+            return
+        if not lock.acquire(blocking=False):  # type: ignore[attr-defined]
+            raise WriteWouldWait
+        try:
+            yield
+        finally:
+            lock.release()  # type: ignore[attr-defined]
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -77,7 +121,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={synchronous}")
-        cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA temp_store=MEMORY")
@@ -85,5 +129,17 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        write = conn.get_execution_options().get(_WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = conn.get_execution_options()
+        if not options.get(_WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN")
+        elif not options.get(_NO_WAIT_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # another process may hold the file's write lock: do not wait for it
+            dbapi_connection: Any = conn.connection.dbapi_connection
+            dbapi_connection.execute("PRAGMA busy_timeout=0")
+            try:
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise WriteWouldWait from exc
+            finally:
+                dbapi_connection.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")

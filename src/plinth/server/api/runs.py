@@ -23,6 +23,7 @@ from plinth.entities.tracking import (
     Text,
 )
 from plinth.server.deps import IdempotencyKey, StateDep, TrackingDep
+from plinth.server.inline import SMALL_BATCH_ENTRIES, SMALL_BATCH_POINTS, write_soon
 from plinth.server.routing import OrjsonRoute
 
 router = APIRouter(tags=["runs"], route_class=OrjsonRoute)
@@ -73,7 +74,7 @@ def restore_run(run_id: RunIdPath, tracking: TrackingDep) -> None:
 
 
 @router.post("/runs/{run_id}/batch")
-def log_batch(
+async def log_batch(
     run_id: RunIdPath,
     batch: RunBatch,
     tracking: TrackingDep,
@@ -84,7 +85,11 @@ def log_batch(
     ``batch_id`` (or the ``Idempotency-Key`` header) makes a retry harmless."""
     if idempotency_key and not batch.batch_id:
         batch = batch.model_copy(update={"batch_id": idempotency_key})
-    result = tracking.store.log_batch(run_id, batch)
+    small = (
+        batch.point_count <= SMALL_BATCH_POINTS
+        and len(batch.params) + len(batch.tags) <= SMALL_BATCH_ENTRIES
+    )
+    result = await write_soon(state.database, small, tracking.store.log_batch, run_id, batch)
     state.metrics.batches.labels("applied" if result.applied else "duplicate").inc()
     if result.applied:
         state.metrics.points.inc(result.points)
