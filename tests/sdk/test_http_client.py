@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,12 @@ class _Recorder(ThreadingHTTPServer):
         self.close_after_reply = close_after_reply
         self.targets: list[str] = []
         self.connections = 0
+        self.closed = threading.Semaphore(0)
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)  # the socket is closed now
+        self.closed.release()
 
     @property
     def url(self) -> str:
@@ -96,6 +102,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_retried(
     client = HttpClient(hangs_up.url, retry_seconds=0)  # no retries: a failure would raise
     for _ in range(3):
         assert client.get("/experiments") == {"path": "/api/v1/experiments"}
+        assert hangs_up.closed.acquire(timeout=10)  # the server has hung up: now it is idle
     assert hangs_up.connections == 3
 
 
