@@ -11,16 +11,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from plinth.server.api import (
-    artifacts,
-    experiments,
-    health,
-    lineage,
-    registry,
-    runs,
-    uploads,
-    webhooks,
-)
+from plinth.server.api import health
+from plinth.server.app import API_ROUTER_MODULES
 from plinth.server.deps import authorize
 from plinth.server.routing import OrjsonRoute, include_flat
 from plinth.server.ui.pages import ROUTERS as UI_ROUTERS
@@ -76,9 +68,7 @@ def test_def_endpoints_run_off_the_loop_and_generators_still_stream() -> None:
             ], response.text
 
 
-API_ROUTERS = [
-    m.router for m in (runs, experiments, artifacts, uploads, registry, lineage, webhooks, health)
-]
+API_ROUTERS = [m.router for m in (*API_ROUTER_MODULES, health)]
 
 
 @pytest.mark.parametrize("router", [*API_ROUTERS, *UI_ROUTERS])

@@ -29,6 +29,8 @@ from plinth.server.problems import install_problem_handlers
 from plinth.server.routing import include_flat
 
 API_PREFIX = "/api/v1"
+API_ROUTER_MODULES = (runs, experiments, artifacts, uploads, registry, lineage, webhooks)
+"""The API's routers under ``/api/v1``, the busiest first: routes are matched in order."""
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> FastAPI:
@@ -65,8 +67,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     install_problem_handlers(app)
     state.metrics.install(app)
     authorized = [Depends(authorize)]
-    api_routers = (runs, experiments, artifacts, uploads, registry, lineage, webhooks)
-    for module in api_routers:  # the busiest first: routes are matched in order
+    for module in API_ROUTER_MODULES:
         include_flat(app, module.router, prefix=API_PREFIX, dependencies=authorized)
     include_flat(app, health.router, dependencies=authorized)
     from plinth.server.ui import pages
