@@ -28,6 +28,12 @@ from sqlalchemy.pool import ConnectionPoolEntry
 _WRITE_OPTION = "plinth_write"
 _NO_WAIT_OPTION = "plinth_no_wait"
 _BUSY_TIMEOUT_MS = 60000
+_WAL_AUTOCHECKPOINT_PAGES = 10_000
+"""Pages the WAL may hold before a commit copies them back into the database (SQLite's
+default is 1,000). A run's commit dirties ~50 pages, mostly the same index leaves as the
+run before; checkpointing every ~200 runs instead of every ~20 copies each hot page and
+syncs the files a tenth as often (MLflow-shaped runs: ~310 -> ~345/s in interleaved
+pairs). The cost is a WAL file of up to ~40 MB beside the database."""
 _no_waiting: contextvars.ContextVar[bool] = contextvars.ContextVar("no_waiting", default=False)
 
 
@@ -125,6 +131,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_AUTOCHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
