@@ -24,7 +24,7 @@ assert _SPEC.loader is not None
 system_metrics = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(system_metrics)
 GpuProbe = system_metrics.GpuProbe
-SystemMetricsSampler = system_metrics.SystemMetricsSampler
+SystemMonitor = system_metrics.SystemMonitor
 
 
 def nvidia_smi() -> list[dict[str, str]]:
@@ -47,10 +47,10 @@ def nvidia_smi() -> list[dict[str, str]]:
 
 def main() -> None:
     samples: list[dict[str, float]] = []
-    sampler = SystemMetricsSampler(samples.append, interval=0.5)
-    sampler.start()
+    monitor = SystemMonitor(interval=0.5)
+    monitor.watch("check", lambda values, _step: samples.append(values))
     time.sleep(1.8)
-    sampler.stop()
+    monitor.unwatch("check")
     probe = GpuProbe()
     report = {
         "python": platform.python_version(),

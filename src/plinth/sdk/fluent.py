@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,17 +37,17 @@ from plinth.sdk.datasets import describe_dataset
 from plinth.sdk.source import current_source, current_user
 from plinth.tracking.names import random_run_name
 from plinth.tracking.service import build
-from plinth.tracking.system_metrics import SystemMetricsSampler
+from plinth.tracking.system_metrics import SystemMonitor, monitor
 
 
 class ActiveRun:
     """A started run; a context manager that ends it (failed if the block raised)."""
 
-    def __init__(self, run: Run, sampler: SystemMetricsSampler | None) -> None:
+    def __init__(self, run: Run, system_monitor: SystemMonitor | None) -> None:
         self.id = run.id
         self.name = run.name
         self.experiment_id = run.experiment_id
-        self._sampler = sampler
+        self._monitor = system_monitor
         self._steps: dict[str, int] = {}
         self._params: dict[str, Any] = dict(run.params)
         """Params this run has: a different value for one of them is refused at the call."""
@@ -150,13 +151,11 @@ def start_run(
         current.buffer.add_create(spec.run_id or "", spec)
         run = _pending_run(spec)
     enabled = current.settings.system_metrics if system_metrics is None else system_metrics
-    sampler = None
+    system_monitor = None
     if enabled:
-        sampler = SystemMetricsSampler(
-            lambda values: _log_values(run.id, values), current.settings.system_metrics_interval
-        )
-        sampler.start()
-    active = ActiveRun(run, sampler)
+        system_monitor = monitor(current.settings.system_metrics_interval)
+        system_monitor.watch(run.id, partial(_log_values, run.id))
+    active = ActiveRun(run, system_monitor)
     with _stack_lock:
         _stack.append(active)
     return active
@@ -217,8 +216,8 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None 
         for active in ended:
             _stack.remove(active)
     for active in ended:
-        if active._sampler is not None:
-            active._sampler.stop()
+        if active._monitor is not None:
+            active._monitor.unwatch(active.id)
     update = RunUpdate(status=status, end_time=now_ms())
     buffer = session.current().buffer
     buffer.flush(updates={run_id: update})
@@ -300,10 +299,10 @@ def log_metrics(
         log_metric(key, value, step, timestamp, run_id=run_id)
 
 
-def _log_values(run_id: str, values: Mapping[str, float]) -> None:
+def _log_values(run_id: str, values: Mapping[str, float], step: int) -> None:
     stamp = now_ms()
     for key, value in values.items():
-        log_metric(key, value, timestamp=stamp, run_id=run_id)
+        log_metric(key, value, step, timestamp=stamp, run_id=run_id)
 
 
 def log_param(key: str, value: Any, *, run_id: str | None = None) -> Any:

@@ -1,0 +1,76 @@
+"""The process-wide system-metrics monitor: one thread for all runs, samples counted per
+run, I/O counters from each run's own start, nothing emitted once a run stops watching."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import plinth
+from plinth.sdk import session
+from plinth.tracking.system_metrics import SystemMonitor, monitor
+
+
+def _monitor_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "plinth-system-metrics"]
+
+
+def test_one_thread_samples_every_watching_run() -> None:
+    shared = SystemMonitor(interval=0.05)
+    received: dict[str, list[tuple[dict[str, float], int]]] = {"a": [], "b": []}
+    before = len(_monitor_threads())
+    shared.watch("a", lambda values, step: received["a"].append((values, step)))
+    shared.watch("b", lambda values, step: received["b"].append((values, step)))
+    deadline = time.monotonic() + 5
+    while min(len(r) for r in received.values()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    shared.unwatch("a")
+    shared.unwatch("b")
+    assert len(_monitor_threads()) == before + 1
+    for samples in received.values():
+        assert len(samples) >= 3
+        assert [step for _, step in samples] == list(range(len(samples)))
+        values = samples[-1][0]
+        assert {"system/cpu_percent", "system/memory_used_mb"} <= set(values)
+        # Counters are reported from the run's own start, not since boot.
+        assert 0 <= values.get("system/disk_read_mb", 0) < 10_000
+        assert 0 <= values.get("system/network_receive_mb", 0) < 10_000
+
+
+def test_nothing_is_emitted_after_unwatch_returns() -> None:
+    shared = SystemMonitor(interval=0.01)
+    calls: list[int] = []
+    inside = threading.Event()
+
+    def slow_emit(_values: dict[str, float], step: int) -> None:
+        inside.set()
+        time.sleep(0.05)  # unwatch is called while this emission is under way
+        calls.append(step)
+
+    shared.watch("run", slow_emit)
+    assert inside.wait(5)
+    shared.unwatch("run")
+    emitted = len(calls)
+    time.sleep(0.1)
+    assert len(calls) == emitted
+    assert emitted >= 1  # the emission under way finished before unwatch returned
+    assert shared.watching() == 0
+
+
+def test_many_short_runs_share_one_monitor_and_cost_no_samples(tmp_path: Path) -> None:
+    session.configure(data_dir=tmp_path, system_metrics=True, system_metrics_interval=30.0)
+    before = len(_monitor_threads())
+    try:
+        run_ids = []
+        for _ in range(20):
+            with plinth.start_run() as run:
+                plinth.log_metric("m", 1.0)
+            run_ids.append(run.id)
+        assert len(_monitor_threads()) <= before + 1  # one for all 20 runs
+        assert monitor(30.0).watching() == 0
+        for run_id in run_ids:
+            # Each run was shorter than the interval: no tick, so no system/ series.
+            assert set(plinth.get_run(run_id).metrics) == {"m"}
+    finally:
+        session.configure()
