@@ -6,6 +6,8 @@ themselves live in ``metric_chunks``: a few thousand per row, in binary columns 
 ``tracking/chunks.py``).
 """
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -20,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 from plinth.db.tables import metadata
@@ -27,6 +30,16 @@ from plinth.db.tables import metadata
 VALUE_INDEX_PREFIX = 200
 """Params and tags are indexed on the first characters of their value (PostgreSQL's btree
 rows are limited to ~2.7 kB); equality filters test this prefix too, so the index applies."""
+
+
+def only_when_set(column: str) -> dict[str, Any]:
+    """A partial index's condition: rows where ``column`` is NULL are left out. Every query
+    such an index serves compares the column (which implies NOT NULL, on both databases),
+    and leaving the NULLs out spares a run's write the index leaves it would dirty: string
+    params (all of MLflow's) have no number, most runs no parent."""
+    condition = text(f"{column} IS NOT NULL")
+    return {"sqlite_where": condition, "postgresql_where": condition}
+
 
 projects = Table(
     "projects",
@@ -77,7 +90,7 @@ runs = Table(
     Column("lifecycle_stage", String(16), nullable=False, default="active"),
     Column("created_by", String(250), nullable=False),
     Index(None, "experiment_id", "lifecycle_stage", "start_time"),
-    Index(None, "parent_run_id"),
+    Index(None, "parent_run_id", **only_when_set("parent_run_id")),
 )
 
 params = Table(
@@ -89,7 +102,7 @@ params = Table(
     Column("value_type", String(8), nullable=False),
     Column("value_num", Float),
     Index("ix_params_key_value_prefix", "key", func.substr("value", 1, VALUE_INDEX_PREFIX)),
-    Index(None, "key", "value_num"),
+    Index(None, "key", "value_num", **only_when_set("value_num")),
 )
 
 run_tags = Table(
