@@ -309,6 +309,11 @@ def artifact_lines(context: dict[str, Any]) -> list[str]:
         f"process (empty cache) {fmt(median(load_model, 'cold_total_s'), 's')} in all. The floor "
         f"(importing scikit-learn and unpickling the model, no plinth) is "
         f"{fmt(median(load_model, 'floor_median_s'), 's')} (target: under 0.5 s).",
+        "In a running process that has already imported plinth, pandas and scikit-learn,"
+        f" `load_model` took {fmt(nested(load_model, 'running_process_median_s', 'load'), 's')}"
+        " and the first prediction "
+        f"{fmt(nested(load_model, 'running_process_median_s', 'predict'), 's')}: plinth's own"
+        " share of a load.",
         "",
     ]
     return lines
