@@ -144,3 +144,13 @@ def test_log_artifacts_refuses_a_symlink_out_of_the_folder(sdk: str, tmp_path: P
     (folder / "leak.txt").symlink_to(secret)
     with plinth.start_run(), pytest.raises(plinth.InvalidArgument, match="outside"):
         plinth.log_artifacts(folder)
+
+
+def test_steps_count_on_whether_the_run_is_named_or_implied(sdk: str) -> None:
+    with plinth.start_run() as run:
+        plinth.log_metric("m", 1.0)
+        plinth.log_metric("m", 2.0, run_id=run.id)
+        plinth.log_metric("m", 3.0)
+    history = plinth.get_metric_history(run.id, "m")
+    assert history.total_points == 3
+    assert list(history.steps) == [0, 1, 2]

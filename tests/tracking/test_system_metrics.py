@@ -3,9 +3,13 @@ run, I/O counters from each run's own start, nothing emitted once a run stops wa
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+import types
 from pathlib import Path
+
+import pytest
 
 import plinth
 from plinth.sdk import session
@@ -74,3 +78,38 @@ def test_many_short_runs_share_one_monitor_and_cost_no_samples(tmp_path: Path) -
             assert set(plinth.get_run(run_id).metrics) == {"m"}
     finally:
         session.configure()
+
+
+class _FakeNvml(types.ModuleType):
+    """NVML's calls as ``pynvml`` names them, for one GPU (the device check in bench/gpu
+    ran the real library on an H200; this keeps the path tested where no GPU is)."""
+
+    def __init__(self) -> None:
+        super().__init__("pynvml")
+        self.nvmlInit = lambda: None
+        self.nvmlDeviceGetCount = lambda: 1
+        self.nvmlDeviceGetHandleByIndex = lambda index: f"gpu{index}"
+        self.nvmlDeviceGetUtilizationRates = lambda handle: types.SimpleNamespace(gpu=37)
+        self.nvmlDeviceGetMemoryInfo = lambda handle: types.SimpleNamespace(
+            used=512 * 2**20, total=2048 * 2**20
+        )
+        self.nvmlDeviceGetPowerUsage = lambda handle: 123_000  # milliwatts
+
+
+def test_gpu_readings_come_through_the_shared_monitor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pynvml", _FakeNvml())
+    shared = SystemMonitor(interval=0.02)
+    samples: list[dict[str, float]] = []
+    shared.watch("run", lambda values, _step: samples.append(values))
+    deadline = time.monotonic() + 5
+    while not samples and time.monotonic() < deadline:
+        time.sleep(0.01)
+    shared.unwatch("run")
+    assert samples
+    gpu = {k: v for k, v in samples[0].items() if k.startswith("system/gpu_0_")}
+    assert gpu == {
+        "system/gpu_0_utilization_percent": 37.0,
+        "system/gpu_0_memory_used_mb": 512.0,
+        "system/gpu_0_memory_percent": 25.0,
+        "system/gpu_0_power_watts": 123.0,
+    }

@@ -218,6 +218,7 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None 
     for active in ended:
         if active._monitor is not None:
             active._monitor.unwatch(active.id)
+    _orphan_steps.pop(run_id, None)
     update = RunUpdate(status=status, end_time=now_ms())
     buffer = session.current().buffer
     buffer.flush(updates={run_id: update})
@@ -258,6 +259,8 @@ def log_metric(
     if key not in _checked_keys:
         _check_key(key)
     if step is None:
+        if active is None:  # a run named by id counts with the same steps when it is active
+            active = next((a for a in reversed(_stack) if a.id == run_id), None)
         steps = active._steps if active is not None else _orphan_steps.setdefault(run_id, {})
         step = steps.get(key, -1) + 1
         steps[key] = step
