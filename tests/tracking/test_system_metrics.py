@@ -3,6 +3,7 @@ run, I/O counters from each run's own start, nothing emitted once a run stops wa
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -113,3 +114,30 @@ def test_gpu_readings_come_through_the_shared_monitor(monkeypatch: pytest.Monkey
         "system/gpu_0_memory_percent": 25.0,
         "system/gpu_0_power_watts": 123.0,
     }
+
+
+def test_a_forked_child_samples_its_own_runs_only() -> None:
+    shared = SystemMonitor(interval=0.02)
+    sampled = threading.Event()
+    shared.watch("parent", lambda _values, _step: sampled.set())
+    assert sampled.wait(5)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report over the pipe, never return into pytest
+        try:
+            fresh = shared.watching() == 0  # the parent's run is not the child's
+            got = threading.Event()
+            shared.watch("child", lambda _values, _step: got.set())
+            ok = fresh and got.wait(5)  # a thread of its own samples for it
+            shared.unwatch("child")
+            os.write(write, b"1" if ok else b"0")
+        finally:
+            os._exit(0)
+    os.close(write)
+    try:
+        answer = os.read(read, 1)
+    finally:
+        os.close(read)
+        os.waitpid(pid, 0)
+        shared.unwatch("parent")
+    assert answer == b"1"

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -116,19 +117,24 @@ class SystemMonitor:
 
     def __init__(self, interval: float) -> None:
         self.interval = interval
+        self._start_afresh()
+        _every_monitor.add(self)
+
+    def _start_afresh(self) -> None:
+        """No runs, no thread, new locks: at creation, and in a child process after
+        ``fork`` (which copies a lock the parent's thread held, held, and copies no thread;
+        the parent's runs are not the child's to sample)."""
         self._watches: dict[str, _Watch] = {}
         self._changed = threading.Condition()
         self._emitting = threading.Lock()
         self._thread: threading.Thread | None = None
-        self._pid = 0
 
     def watch(self, key: str, emit: Emit) -> None:
         """Call ``emit(values)`` at every tick until ``unwatch(key)``."""
         baseline = io_counters()
         with self._changed:
             self._watches[key] = _Watch(emit, baseline)
-            if self._thread is None or self._pid != os.getpid():  # none yet, or forked
-                self._pid = os.getpid()
+            if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="plinth-system-metrics", daemon=True
                 )
@@ -178,6 +184,7 @@ class SystemMonitor:
 
 _monitors: dict[float, SystemMonitor] = {}
 _monitors_lock = threading.Lock()
+_every_monitor: weakref.WeakSet[SystemMonitor] = weakref.WeakSet()
 
 
 def monitor(interval: float) -> SystemMonitor:
@@ -189,5 +196,11 @@ def monitor(interval: float) -> SystemMonitor:
         return found
 
 
-# A child process starts its own monitors: the parent's thread is not copied by fork.
-os.register_at_fork(after_in_child=_monitors.clear)
+def _after_fork_in_child() -> None:
+    global _monitors_lock
+    _monitors_lock = threading.Lock()
+    for each in list(_every_monitor):
+        each._start_afresh()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
