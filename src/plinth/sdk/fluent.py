@@ -218,7 +218,6 @@ def end_run(status: RunStatus | str = RunStatus.FINISHED, *, run_id: str | None 
     for active in ended:
         if active._monitor is not None:
             active._monitor.unwatch(active.id)
-    _orphan_steps.pop(run_id, None)
     update = RunUpdate(status=status, end_time=now_ms())
     buffer = session.current().buffer
     buffer.flush(updates={run_id: update})

@@ -133,13 +133,19 @@ class SystemMonitor:
         """Call ``emit(values)`` at every tick until ``unwatch(key)``."""
         baseline = io_counters()
         with self._changed:
-            self._watches[key] = _Watch(emit, baseline)
             if self._thread is None:
-                self._thread = threading.Thread(
+                thread = threading.Thread(
                     target=self._run, name="plinth-system-metrics", daemon=True
                 )
-                self._thread.start()
-            self._changed.notify()
+                try:
+                    thread.start()
+                except RuntimeError as exc:  # no thread to be had: the run goes on without
+                    logger.warning("system metrics are off for this run: %s", exc)
+                    return
+                self._thread = thread
+            self._watches[key] = _Watch(emit, baseline)
+            if len(self._watches) == 1:
+                self._changed.notify()  # the thread idles while no run is watched
 
     def unwatch(self, key: str) -> None:
         """Stop; returns once no sample for ``key`` is being emitted any more."""
@@ -164,8 +170,11 @@ class SystemMonitor:
                 deadline = time.monotonic() + self.interval
                 while (left := deadline - time.monotonic()) > 0:
                     self._changed.wait(left)
-                if not self._watches:
-                    continue
+                # Only runs that were watched before the reading: a later one's baseline
+                # is newer than the reading.
+                read_for = set(self._watches.values())
+            if not read_for:
+                continue
             try:
                 reading = sample_machine(gpus)
             except Exception:
@@ -173,7 +182,7 @@ class SystemMonitor:
                 continue
             with self._emitting:
                 with self._changed:
-                    watches = list(self._watches.values())
+                    watches = [w for w in self._watches.values() if w in read_for]
                 for watch in watches:
                     try:
                         watch.emit(watch.values(reading), watch.samples)
