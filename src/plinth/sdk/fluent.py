@@ -259,7 +259,7 @@ def log_metric(
         _check_key(key)
     if step is None:
         if active is None:  # a run named by id counts with the same steps when it is active
-            active = next((a for a in reversed(_stack) if a.id == run_id), None)
+            active = _find_active(run_id)
         steps = active._steps if active is not None else _orphan_steps.setdefault(run_id, {})
         step = steps.get(key, -1) + 1
         steps[key] = step
