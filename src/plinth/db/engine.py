@@ -33,7 +33,9 @@ _WAL_AUTOCHECKPOINT_PAGES = 10_000
 default is 1,000). A run's commit dirties ~50 pages, mostly the same index leaves as the
 run before; checkpointing every ~200 runs instead of every ~20 copies each hot page and
 syncs the files a tenth as often (MLflow-shaped runs: ~310 -> ~345/s in interleaved
-pairs). The cost is a WAL file of up to ~40 MB beside the database."""
+pairs). The cost is a WAL file of ~40 MB beside the database; one that grew past 64 MiB
+(readers kept a checkpoint from finishing) is cut back to that once a checkpoint resets it."""
+_WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024
 _no_waiting: contextvars.ContextVar[bool] = contextvars.ContextVar("no_waiting", default=False)
 
 
@@ -132,6 +134,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cursor.execute("PRAGMA cache_size=-65536")
         cursor.execute("PRAGMA temp_store=MEMORY")
         cursor.execute(f"PRAGMA wal_autocheckpoint={_WAL_AUTOCHECKPOINT_PAGES}")
+        cursor.execute(f"PRAGMA journal_size_limit={_WAL_SIZE_LIMIT_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
