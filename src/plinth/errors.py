@@ -181,11 +181,19 @@ _BY_STATUS: dict[int, type[PlinthError]] = {
 }
 
 
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 504})
+"""Answers that say "not now" rather than "never": a request timeout, too many requests,
+and a server (or a proxy in front of it) that failed or could not reach plinth. A client
+keeps such a write and tries again later, as for 503, instead of dropping it."""
+
+
 def error_from_problem(status: int, problem: dict[str, Any]) -> PlinthError:
     """Rebuild the matching PlinthError from a problem+json body (used by the REST client)."""
     type_uri = str(problem.get("type", ""))
     slug = type_uri.removeprefix(PROBLEM_BASE)
     cls = _BY_SLUG.get(slug) or _BY_STATUS.get(status, PlinthError)
+    if status in TRANSIENT_STATUSES and cls is PlinthError:
+        cls = Unavailable
     errors = [
         FieldError(str(e.get("field", "")), str(e.get("message", "")))
         for e in problem.get("errors") or []

@@ -7,6 +7,7 @@ idempotent (runs carry client-chosen ids, batches carry idempotency keys).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -18,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from plinth.errors import PlinthError, Unavailable
+from plinth.errors import PlinthError, Unauthenticated, Unavailable
 
 logger = logging.getLogger("plinth.client")
 
@@ -38,10 +39,15 @@ class Spool:
         self.directory = directory
         self.failed_directory = directory / "failed"
         self._lock = threading.Lock()
+        self._stamp_lock = threading.Lock()
+        self._last_stamp = 0
 
     def append(self, request: SpooledRequest) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{uuid.uuid4().hex}.json"
+        with self._stamp_lock:  # a clock stepped back must not put a batch before its run
+            self._last_stamp = max(time.time_ns(), self._last_stamp + 1)
+            stamp = self._last_stamp
+        name = f"{stamp:020d}-{uuid.uuid4().hex}.json"
         final = self.directory / name
         temporary = self.directory / f".{name}.tmp"
         header = orjson.dumps({"method": request.method, "path": request.path})
@@ -62,26 +68,37 @@ class Spool:
 
     def replay(self, send: Any) -> int:
         """Send spooled requests in order with ``send(SpooledRequest)``; stop at the first
-        that cannot reach the server. A request the server refuses (4xx) is moved to
-        ``failed/`` so it neither blocks the queue nor gets lost. Returns how many were sent."""
+        that cannot reach the server, or that it answers "not now" (a 5xx, 429) or "who are
+        you" (401: credentials can be fixed). A request the server refuses for good (4xx)
+        is moved to ``failed/`` so it neither blocks the queue nor gets lost. Returns how
+        many were sent."""
         sent = 0
         with self._lock:
             for path in self.pending():
                 try:
                     header, _, body = path.read_bytes().partition(b"\n")
                     meta = orjson.loads(header)
-                except (FileNotFoundError, orjson.JSONDecodeError):
-                    continue  # replayed by another process, or not ours
-                request = SpooledRequest(meta["method"], meta["path"], body)
+                    request = SpooledRequest(str(meta["method"]), str(meta["path"]), body)
+                except FileNotFoundError:
+                    continue  # replayed by another process meanwhile
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    logger.warning("spooled file %s is not a request: set aside", path.name)
+                    self._set_aside(path)
+                    continue
                 try:
                     send(request)
-                except Unavailable:
+                except (Unavailable, Unauthenticated):
                     break
                 except PlinthError as exc:
                     logger.warning("spooled %s %s refused: %s", request.method, request.path, exc)
-                    self.failed_directory.mkdir(parents=True, exist_ok=True)
-                    os.replace(path, self.failed_directory / path.name)
+                    self._set_aside(path)
                     continue
                 path.unlink(missing_ok=True)
                 sent += 1
         return sent
+
+    def _set_aside(self, path: Path) -> None:
+        """Into ``failed/``, unless another process already moved or sent it."""
+        self.failed_directory.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.replace(path, self.failed_directory / path.name)

@@ -7,6 +7,7 @@ failing, and the next successful write (or ``plinth sync``) sends them in order.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -29,7 +30,9 @@ from plinth.entities.tracking import (
     ViewType,
     run_from_spec,
 )
-from plinth.errors import Unavailable
+from plinth.errors import Conflict, Unavailable
+
+logger = logging.getLogger("plinth.client")
 
 
 class RestTrackingStore:
@@ -48,7 +51,16 @@ class RestTrackingStore:
         return self.spool.replay(self._send_spooled)
 
     def _send_spooled(self, request: SpooledRequest) -> None:
-        self._send(request.method, request.path, request.body, retry=False)
+        try:
+            self._send(request.method, request.path, request.body, retry=False)
+        except Conflict:
+            # Another writer logged one of the batch's params differently, so the server
+            # refused the batch whole; as online, the points and tags go on without params.
+            rest = _without_params(request)
+            if rest is None:
+                raise
+            logger.error("plinth refused the params of spooled %s; sent the rest", request.path)
+            self._send(rest.method, rest.path, rest.body, retry=False)
 
     def _send(self, method: str, path: str, body: bytes, *, retry: bool = True) -> Any:
         headers = {"Content-Type": "application/json"}
@@ -181,3 +193,19 @@ def _offline_run(spec: RunCreate) -> Run:
         start_time=spec.start_time or now_ms(),
         created_by="offline",
     )
+
+
+def _without_params(request: SpooledRequest) -> SpooledRequest | None:
+    """A spooled run batch without its params, under an idempotency key derived from the
+    original's (so replaying this again, after a crash, still applies it once); None when
+    the request is not a batch with params."""
+    if request.method != "POST" or not request.path.endswith("/batch"):
+        return None
+    body = orjson.loads(request.body)
+    if not isinstance(body, dict) or not body.get("params") or body.get("create") is not None:
+        return None
+    batch_id = body.get("batch_id")
+    if not isinstance(batch_id, str):
+        return None
+    body.update(params={}, batch_id=f"{batch_id[:56]}-noparam")
+    return SpooledRequest(request.method, request.path, orjson.dumps(body))

@@ -113,10 +113,11 @@ class RunBuffer:
         with self._send_lock:
             pending = dict(updates or {})
             with self._pending_lock:
-                creates, self._creates = self._creates, {}
+                creates = self._creates
+                self._creating = frozenset(creates)  # first: is_pending reads without the lock
+                self._creates = {}
                 params, self._params = self._params, {}
                 tags, self._tags = self._tags, {}
-                self._creating = frozenset(creates)
             try:
                 self._send_all(pending, creates, params, tags)
             finally:
@@ -156,6 +157,15 @@ class RunBuffer:
         popleft = points.popleft
         items = [popleft() for _ in range(min(len(points), BATCH_LIMIT))]
         run_ids = {item[0] for item in items}
+        with self._pending_lock:
+            # A run started while this flush was under way: its points were appended after
+            # the flush took the creations, so its creation goes with them, or they would
+            # reach the store before the run exists.
+            late = run_ids & self._creates.keys()
+            for run_id in late:
+                creates[run_id] = self._creates.pop(run_id)
+            if late:
+                self._creating = self._creating | late
         batches = []
         for run_id in run_ids:
             # list comprehensions per column: far cheaper than zip(*items) on 10^5 tuples
@@ -183,9 +193,13 @@ class RunBuffer:
             try:
                 self._send(run_id, batch)
                 return
-            except Unavailable:  # local database busy or server unreachable without spool
+            except (Unavailable, OSError) as exc:
+                # local database busy, server unreachable without a spool, or a spool that
+                # cannot be written (disk full): the batch waits in memory and tries again
                 if self._stopping:
                     raise
+                if isinstance(exc, OSError) and delay == 0.05:
+                    logger.warning("plinth cannot spool a batch for run %s: %s", run_id, exc)
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except Conflict as exc:
