@@ -30,7 +30,7 @@ from plinth.entities.tracking import (
     ViewType,
     run_from_spec,
 )
-from plinth.errors import Conflict, Unavailable
+from plinth.errors import Conflict, Unauthenticated, Unavailable
 
 logger = logging.getLogger("plinth.client")
 
@@ -77,7 +77,7 @@ class RestTrackingStore:
                 return None
         try:
             return self._send(method, path, body)
-        except Unavailable:
+        except (Unavailable, Unauthenticated):  # kept until the server or the credentials are back
             self.spool.append(SpooledRequest(method, path, body))
             return None
 
