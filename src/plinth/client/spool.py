@@ -56,6 +56,7 @@ class Spool:
             out.flush()
             os.fsync(out.fileno())
         os.replace(temporary, final)
+        _sync_directory(self.directory)  # the rename itself survives a power loss
         return final
 
     def pending(self) -> list[Path]:
@@ -102,3 +103,11 @@ class Spool:
         self.failed_directory.mkdir(parents=True, exist_ok=True)
         with contextlib.suppress(FileNotFoundError):
             os.replace(path, self.failed_directory / path.name)
+
+
+def _sync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
