@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -61,3 +62,26 @@ def test_the_schema_revision_constant_is_alembics_head() -> None:
     from plinth.db.migrate import SCHEMA_REVISION
 
     assert head_revision() == SCHEMA_REVISION
+
+
+def test_0007_freezes_the_paths_of_versions_registered_before_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from plinth.config import Settings
+    from plinth.connect import connect
+    from plinth.db.migrate import alembic_config
+    from tests.registry.logged_models import trained
+
+    platform = connect(Settings(data_dir=tmp_path / "data", database_url=database_url))
+    version = platform.registry.register_model(trained(platform, {"accuracy": 0.9}), "iris")
+    platform.close()
+    database = Database(database_url)
+    command.downgrade(alembic_config(database), "0006")  # as if registered before 0007
+    command.upgrade(alembic_config(database), "head")
+    with database.engine.connect() as conn:
+        rows = conn.execute(text("SELECT run_id, path, reason FROM frozen_artifact_paths")).all()
+    database.dispose()
+    assert [tuple(row) for row in rows] == [(version.run_id, "model", "model iris version 1")]

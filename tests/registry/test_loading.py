@@ -98,3 +98,25 @@ def test_trust_given_once_is_not_remembered(sdk: str) -> None:
     assert plinth.load_model(info.model_uri, trusted=True).predict(frame.to_numpy()).shape == (150,)
     with pytest.raises(InvalidArgument, match="skops does not trust"):
         plinth.load_model(info.model_uri)  # the cached copy is no way around the check
+
+
+def test_a_version_whose_files_changed_under_it_is_refused(tmp_path: Path) -> None:
+    """Files frozen since migration 0007 cannot change; a path that changed before it (here:
+    its freeze removed by hand) is caught at load: the manifest must be the registered one."""
+    from sqlalchemy import delete
+
+    from plinth.db.tables.artifacts import frozen_artifact_paths
+
+    session.configure(data_dir=tmp_path / "data", system_metrics=False)
+    try:
+        with plinth.start_run() as run:
+            plinth.log_model(forest(), name="model", registered_model_name="flowers")
+        database = session.current().platform.tracking.store.database
+        with database.write() as conn:
+            conn.execute(delete(frozen_artifact_paths))
+        package_model(forest(), tmp_path / "other", format="joblib")
+        plinth.log_artifacts(tmp_path / "other", "model", run_id=run.id)
+        with pytest.raises(CorruptModel, match="not the ones it registered"):
+            plinth.load_model("models:/flowers/1")
+    finally:
+        session.configure()

@@ -222,3 +222,23 @@ def test_archived_versions_are_never_promoted(platform: Platform) -> None:
     assert (archived.status, archived.description) == ("archived", "old")
     with pytest.raises(Conflict, match="archived"):
         registry.promote("iris", 1, "champion")
+
+
+def test_a_registered_versions_files_cannot_be_replaced(platform: Platform) -> None:
+    """Versions are immutable: the run path they are read from is frozen, so an upload
+    cannot swap the model under them (nor leave their blobs to gc)."""
+    import io
+
+    source = trained(platform, {"accuracy": 0.9})
+    run_id = source.split("/")[1]
+    version = platform.registry.register_model(source, "iris")
+    for path in ("model/plinth-model.yaml", "model/extra.txt", "model/sub/deeper.bin"):
+        with pytest.raises(Conflict, match="never change") as refused:
+            platform.artifacts.upload(run_id, path, io.BytesIO(b"swapped"))
+        assert any(e.field == "path" for e in refused.value.errors)
+    with pytest.raises(Conflict):  # the folder itself as a file: refused too
+        platform.artifacts.upload(run_id, "model", io.BytesIO(b"swapped"))
+    listing = platform.artifacts.list(run_id, "model/plinth-model.yaml")
+    assert listing[0].digest == version.digest  # untouched
+    platform.artifacts.upload(run_id, "other/notes.txt", io.BytesIO(b"elsewhere is fine"))
+    platform.artifacts.upload(run_id, "model-2/notes.txt", io.BytesIO(b"a sibling name too"))

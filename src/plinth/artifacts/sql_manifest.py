@@ -11,9 +11,9 @@ from sqlalchemy import Connection, select
 from plinth.artifacts.references import pin, unpin
 from plinth.artifacts.scanning import ScanReport, needs_scan, scan_stream
 from plinth.artifacts.store import BlobStore, StagedBlob
-from plinth.db.dialect import upsert
+from plinth.db.dialect import insert_ignoring_conflicts, upsert
 from plinth.db.engine import Database
-from plinth.db.tables.artifacts import run_artifacts
+from plinth.db.tables.artifacts import frozen_artifact_paths, run_artifacts
 from plinth.entities.artifacts import ArtifactInfo
 from plinth.entities.common import now_ms
 from plinth.entities.models import ScanStatus
@@ -61,6 +61,46 @@ def _refuse_file_folder_clash(conn: Connection, run_id: str, path: str) -> None:
     raise Conflict(f"cannot store {path!r}: {detail}", [FieldError("path", detail)])
 
 
+def freeze(
+    database: Database, conn: Connection, run_id: str, path: str, reason: str, digest: str
+) -> None:
+    """Freeze ``path`` of the run (and all under it) in ``conn``'s transaction, once a file
+    there is checked to still hold ``digest`` (a model's manifest, read before the
+    transaction): what was read is what gets frozen."""
+    held = conn.execute(
+        select(run_artifacts.c.path)
+        .where(
+            run_artifacts.c.run_id == run_id,
+            run_artifacts.c.digest == digest,
+            (run_artifacts.c.path == path)
+            | run_artifacts.c.path.startswith(path + "/", autoescape=True),
+        )
+        .limit(1)
+        .with_for_update()
+    ).scalar()
+    if held is None:
+        raise Conflict(
+            f"the files at runs:/{run_id}/{path} changed while they were being frozen; try again"
+        )
+    conn.execute(
+        insert_ignoring_conflicts(database, frozen_artifact_paths),
+        {"run_id": run_id, "path": path, "reason": reason[:512]},
+    )
+
+
+def _refuse_frozen(conn: Connection, run_id: str, path: str) -> None:
+    """No write at or under a frozen path. Checked after the write, in its transaction: a
+    freeze that committed first is seen, one still open holds the row and is waited for."""
+    for frozen, reason in conn.execute(
+        select(frozen_artifact_paths.c.path, frozen_artifact_paths.c.reason).where(
+            frozen_artifact_paths.c.run_id == run_id
+        )
+    ):
+        if path == frozen or path.startswith(frozen + "/"):
+            detail = f"{frozen!r} holds the files of {reason}, which never change"
+            raise Conflict(f"cannot store {path!r}: {detail}", [FieldError("path", detail)])
+
+
 def commit_staged(
     database: Database,
     blobs: BlobStore,
@@ -99,6 +139,7 @@ def commit_staged(
                         "scan_status": report.status.value,
                     },
                 )
+                _refuse_frozen(conn, run_id, path)
             unpin(conn, token)
     except BaseException:
         blobs.discard(staged)  # harmless once published: the temporary copy is gone

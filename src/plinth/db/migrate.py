@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-SCHEMA_REVISION = "0006"
+SCHEMA_REVISION = "0007"
 """The newest migration. Checked against Alembic's own head by a test, and compared with the
 database without importing Alembic (a second and a half on a small machine) on every start."""
 

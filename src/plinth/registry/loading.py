@@ -46,6 +46,9 @@ class SourcedVersion(Protocol):
     @property
     def source_uri(self) -> str: ...
 
+    @property
+    def digest(self) -> str: ...
+
 
 class ModelResolver(Protocol):
     """What ``models:/`` URIs need from the registry."""
@@ -61,6 +64,8 @@ class ModelSource:
 
     run_id: str | None
     path: str
+    digest: str | None = None
+    """The manifest's digest a registered version recorded: the files must still match."""
 
 
 def local_source(uri: str) -> ModelSource | None:
@@ -153,7 +158,9 @@ class ModelLoader:
                 raise InvalidArgument.for_field(
                     "model_uri", "models:/ URIs need the model registry, which this plinth lacks"
                 )
-            uri = self.resolver.resolve(ref.name, version=ref.version, alias=ref.alias).source_uri
+            version = self.resolver.resolve(ref.name, version=ref.version, alias=ref.alias)
+            run_id, path = parse_run_source(version.source_uri, "model_uri")
+            return ModelSource(run_id, clean_artifact_path(path), version.digest)
         run_id, path = parse_run_source(uri, "model_uri")
         return ModelSource(run_id, clean_artifact_path(path))
 
@@ -162,6 +169,11 @@ class ModelLoader:
         if source.run_id is None:
             return load_model_dir(Path(source.path), trusted=trusted)
         directory, manifest, digest, scan = self._fetch(source.run_id, source.path)
+        if source.digest is not None and digest != source.digest:
+            raise CorruptModel(
+                f"{uri}: the files at runs:/{source.run_id}/{source.path} are not the ones it"
+                f" registered (manifest sha256 {digest}, registered {source.digest})"
+            )
         return _load(uri, directory, manifest, digest, scan, trusted, directory / PRIVATE)
 
     def _fetch(self, run_id: str, path: str) -> tuple[Path, ModelManifest, str, ScanReport]:

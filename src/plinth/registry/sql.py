@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from plinth.artifacts.sql_manifest import freeze
 from plinth.db.dialect import insert_ignoring_conflicts, upsert
 from plinth.db.engine import Database
 from plinth.db.pages import decode_page_token, encode_page_token
@@ -236,6 +237,14 @@ class SqlRegistryStore:
             )
             conn.execute(
                 _INSERT_VERSION, {**sql_rows.version_row(version), "request_id": spec.request_id}
+            )
+            freeze(  # a version never changes: nor may the run files it is read from
+                self.database,
+                conn,
+                snapshot.run_id,
+                snapshot.artifact_path,
+                f"model {name} version {number}",
+                snapshot.digest,
             )
             if version.inputs:
                 conn.execute(_INSERT_INPUT, sql_rows.input_rows(version))

@@ -25,6 +25,16 @@ run_artifacts = Table(
     Index(None, "digest"),
 )
 
+frozen_artifact_paths = Table(
+    "frozen_artifact_paths",
+    metadata,
+    Column("run_id", String(32), ForeignKey("runs.id"), primary_key=True),
+    Column("path", String(1024), primary_key=True),
+    Column("reason", String(512), nullable=False),
+)
+"""Run artifact paths that must never change again (a registered model version's files):
+no upload may write at or under them."""
+
 artifact_uploads = Table(
     "artifact_uploads",
     metadata,
