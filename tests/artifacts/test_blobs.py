@@ -197,3 +197,22 @@ def test_a_failed_part_is_cut_off_and_sent_again(blobs: FsspecBlobStore) -> None
     blobs.discard_upload(upload_id)
     with blobs.open(staged.digest) as source:
         assert source.read() == b"first second"
+
+
+def test_a_direct_upload_rewritten_after_its_commit_began_cannot_change_the_blob(
+    blobs: FsspecBlobStore,
+) -> None:
+    """The upload link may still PUT to its key after the server took the bytes to hash:
+    what gets published is what was hashed and scanned, never the newer bytes."""
+    token = "d" * 32
+    direct = f"{blobs.root}/tmp/direct-{token}"
+    blobs.fs.pipe(direct, b"what the client committed")
+    staged = blobs.stage_uploaded(token)
+    blobs.fs.pipe(direct, b"EVIL bytes put through the link meanwhile")
+    blobs.publish(staged)
+    expected = hashlib.sha256(b"what the client committed").hexdigest()
+    assert staged.digest == expected
+    with blobs.open(expected) as stored:
+        assert stored.read() == b"what the client committed"
+    with pytest.raises(NotFound):
+        blobs.stage_uploaded("e" * 32)  # nothing arrived for this token

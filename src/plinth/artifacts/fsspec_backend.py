@@ -164,7 +164,14 @@ class FsspecBlobStore:
         return str(url)
 
     def stage_uploaded(self, token: str) -> StagedBlob:
-        key = self._direct_path(token)
+        """Take a direct upload's bytes into a key of our own first, then hash them: the
+        upload link can still write its key until it expires, but never this one, so the
+        bytes hashed (and scanned) are the bytes published."""
+        key = self.new_temporary()
+        try:
+            self.fs.mv(self._direct_path(token), key)
+        except FileNotFoundError:
+            raise NotFound(f"direct upload {token} is not in artifact storage") from None
         hasher = hashlib.sha256()
         size = 0
         with self.open_read(key) as source:
