@@ -98,8 +98,9 @@ class WebhookDeliverer:
         with self.database.read() as conn:
             due = sql_events.due_deliveries(conn, now, self.batch)
         sent = 0
-        lease = now + int((self.timeout + 30) * 1000)
         for row in due:
+            # Each claim's own lease: sends before it in this pass may have taken a while.
+            lease = now_ms() + int((self.timeout + 30) * 1000)
             with self.database.write() as conn:
                 if not sql_events.claim(conn, row.id, row.next_attempt_at, lease):
                     continue  # another process took it
