@@ -7,6 +7,7 @@ import hashlib
 import io
 import os
 import pickle
+from typing import Any
 
 import httpx
 import pytest
@@ -283,3 +284,33 @@ def test_the_rest_client_uploads_directly_when_storage_allows(env: ArtifactEnv) 
     info = artifacts.upload_direct(run_id, "big.bin", io.BytesIO(data))
     assert (info.digest, info.size) == (sha(data), len(data))
     assert b"".join(artifacts.download(run_id, "big.bin")) == data
+
+
+def test_a_completion_that_loses_the_race_returns_the_winners_file(
+    env: ArtifactEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two completions of one upload at once (a client retrying a slow one): the first
+    removes the parts when it is done; the second, still joining them, gets the same file
+    instead of a 404 or a 500."""
+    if env.remote:
+        pytest.skip("the race is between two server-side completions: the SQL store's")
+    from plinth.artifacts import sql_uploads
+
+    artifacts = env.platform.artifacts
+    run_id = env.new_run()
+    upload = artifacts.start_upload(run_id, "data/raced.bin", size=6)
+    artifacts.upload_part(upload.id, 1, io.BytesIO(b"raced!"))
+    database, blobs = artifacts.database, artifacts.blobs  # type: ignore[attr-defined]
+    real_assemble = blobs.assemble
+    winner: list[Any] = []
+
+    def assemble_after_the_winner(upload_id: str, parts: Any) -> Any:
+        monkeypatch.setattr(blobs, "assemble", real_assemble)
+        winner.append(sql_uploads.complete_upload(database, blobs, upload_id))
+        return real_assemble(upload_id, parts)  # the parts are gone now
+
+    monkeypatch.setattr(blobs, "assemble", assemble_after_the_winner)
+    loser = sql_uploads.complete_upload(database, blobs, upload.id)
+    assert winner
+    assert loser == winner[0]
+    assert b"".join(artifacts.download(run_id, "data/raced.bin")) == b"raced!"

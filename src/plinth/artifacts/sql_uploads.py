@@ -103,7 +103,16 @@ def complete_upload(database: Database, blobs: BlobStore, upload_id: str) -> Art
             return _completed(conn, row)
         parts = [_stored(p) for p in _part_rows(conn, upload_id)]
     _check_complete(row, parts)
-    staged = blobs.assemble(upload_id, parts)
+    try:
+        staged = blobs.assemble(upload_id, parts)
+    except (FileNotFoundError, NotFound):
+        # A completion of the same upload that started first finished meanwhile and removed
+        # the parts: its outcome is this retry's too.
+        with database.read() as conn:
+            row = _upload_row(conn, upload_id)
+            if row.state == COMPLETED:
+                return _completed(conn, row)
+        raise NotFound(f"the parts of upload {upload_id} are no longer in storage") from None
 
     def finish(conn: Connection) -> bool:
         """Mark the upload completed; False if a concurrent completion did it first."""
