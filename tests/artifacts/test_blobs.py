@@ -216,3 +216,25 @@ def test_a_direct_upload_rewritten_after_its_commit_began_cannot_change_the_blob
         assert stored.read() == b"what the client committed"
     with pytest.raises(NotFound):
         blobs.stage_uploaded("e" * 32)  # nothing arrived for this token
+
+
+def test_an_upload_joined_from_old_parts_is_not_swept_before_it_is_published(
+    blobs: FsspecBlobStore,
+) -> None:
+    """Parts that arrived days ago, joined now: the staged file is young, so the sweep of
+    old temporaries (gc) leaves it to be published."""
+    import time
+
+    upload_id = "c" * 32
+    pieces = [b"sent ", b"long ago"]
+    parts = [blobs.write_part(upload_id, n, io.BytesIO(p)) for n, p in enumerate(pieces, 1)]
+    if blobs.local:
+        two_days_ago = time.time() - 2 * 24 * 3600
+        for written in Path(blobs.uploads.directory(upload_id)).iterdir():
+            os.utime(written, (two_days_ago, two_days_ago))
+    staged = blobs.assemble(upload_id, parts)
+    blobs.sweep_temporary(int(time.time() * 1000) - 24 * 3600 * 1000)
+    blobs.publish(staged)
+    with blobs.open(staged.digest) as source:
+        assert source.read() == b"sent long ago"
+    blobs.discard_upload(upload_id)

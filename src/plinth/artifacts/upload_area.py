@@ -94,6 +94,7 @@ class UploadArea:
                 if os.path.getsize(path) == carried.size:  # nothing but the parts in it
                     os.makedirs(os.path.dirname(target), exist_ok=True)
                     os.link(path, target)
+                    os.utime(target)  # young again: gc sweeps temporaries by their age
                     return True
             if any(part.chain is not None for part in parts):
                 return False
