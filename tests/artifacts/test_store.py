@@ -314,3 +314,39 @@ def test_a_completion_that_loses_the_race_returns_the_winners_file(
     assert winner
     assert loser == winner[0]
     assert b"".join(artifacts.download(run_id, "data/raced.bin")) == b"raced!"
+
+
+def _race_upload(artifacts: Any, run_id: str, path: str, start: Any, outcomes: list[str]) -> None:
+    from plinth.errors import PlinthError
+
+    start.wait(10)
+    try:
+        artifacts.upload(run_id, path, io.BytesIO(path.encode()))
+        outcomes.append("stored")
+    except Conflict:
+        outcomes.append("conflict")
+    except PlinthError as exc:  # anything else fails the test below
+        outcomes.append(repr(exc))
+
+
+def test_a_file_and_a_folder_of_one_name_never_both_land(env: ArtifactEnv) -> None:
+    """``a`` and ``a/b`` uploaded at the same moment: one wins, the other is a Conflict (on
+    PostgreSQL the check and the write of one must not interleave with the other's)."""
+    import threading
+
+    artifacts = env.platform.artifacts
+    for _ in range(8):
+        run_id = env.new_run()
+        start = threading.Barrier(2)
+        outcomes: list[str] = []
+        threads = [
+            threading.Thread(target=_race_upload, args=(artifacts, run_id, path, start, outcomes))
+            for path in ("a", "a/b")
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(outcomes) == ["conflict", "stored"]
+        stored = {info.path for info in artifacts.list(run_id, "a")}
+        assert stored in ({"a"}, {"a/b"})  # the file or the folder, never both

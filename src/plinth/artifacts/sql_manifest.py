@@ -11,7 +11,7 @@ from sqlalchemy import Connection, select
 from plinth.artifacts.references import pin, unpin
 from plinth.artifacts.scanning import ScanReport, needs_scan, scan_stream
 from plinth.artifacts.store import BlobStore, StagedBlob
-from plinth.db.dialect import insert_ignoring_conflicts, upsert
+from plinth.db.dialect import insert_ignoring_conflicts, one_writer_at_a_time, upsert
 from plinth.db.engine import Database
 from plinth.db.tables.artifacts import frozen_artifact_paths, run_artifacts
 from plinth.entities.artifacts import ArtifactInfo
@@ -121,6 +121,7 @@ def commit_staged(
     try:
         blobs.publish(staged)
         with database.write() as conn:
+            one_writer_at_a_time(database, conn, f"run-artifacts:{run_id}")
             if finish is None or finish(conn):
                 _refuse_file_folder_clash(conn, run_id, path)
                 conn.execute(

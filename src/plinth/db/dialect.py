@@ -49,3 +49,15 @@ def prepared(database: Database, key: Hashable, build: Callable[[], Any]) -> Pre
         statement = database.caches[("prepared", key)] = Prepared(build())
     assert isinstance(statement, Prepared)
     return statement
+
+
+def one_writer_at_a_time(database: Database, conn: Any, name: str) -> None:
+    """Hold a lock named ``name`` until ``conn``'s transaction ends, for checks that read
+    before they write (no file where a folder is): on PostgreSQL at read-committed two
+    such transactions could both pass. SQLite already runs one write at a time."""
+    if database.is_postgres:
+        from sqlalchemy import text
+
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))"), {"name": name}
+        )
