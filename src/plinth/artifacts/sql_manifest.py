@@ -62,23 +62,24 @@ def _refuse_file_folder_clash(conn: Connection, run_id: str, path: str) -> None:
 
 
 def freeze(
-    database: Database, conn: Connection, run_id: str, path: str, reason: str, digest: str
+    database: Database,
+    conn: Connection,
+    run_id: str,
+    path: str,
+    reason: str,
+    *,
+    read_file: str,
+    read_digest: str,
 ) -> None:
-    """Freeze ``path`` of the run (and all under it) in ``conn``'s transaction, once a file
-    there is checked to still hold ``digest`` (a model's manifest, read before the
-    transaction): what was read is what gets frozen."""
+    """Freeze ``path`` of the run (and all under it) in ``conn``'s transaction, once
+    ``read_file`` (a model's manifest, read before the transaction) is checked to still
+    hold ``read_digest``: what was read is what gets frozen."""
     held = conn.execute(
-        select(run_artifacts.c.path)
-        .where(
-            run_artifacts.c.run_id == run_id,
-            run_artifacts.c.digest == digest,
-            (run_artifacts.c.path == path)
-            | run_artifacts.c.path.startswith(path + "/", autoescape=True),
-        )
-        .limit(1)
+        select(run_artifacts.c.digest)
+        .where(run_artifacts.c.run_id == run_id, run_artifacts.c.path == read_file)
         .with_for_update()
     ).scalar()
-    if held is None:
+    if held != read_digest:
         raise Conflict(
             f"the files at runs:/{run_id}/{path} changed while they were being frozen; try again"
         )

@@ -27,6 +27,7 @@ from plinth.db.tables.registry import (
 )
 from plinth.entities.common import Page, now_ms
 from plinth.entities.lineage import Direction, LineageGraph
+from plinth.entities.models import MANIFEST_FILE
 from plinth.entities.registry import (
     Alias,
     AliasMove,
@@ -244,7 +245,8 @@ class SqlRegistryStore:
                 snapshot.run_id,
                 snapshot.artifact_path,
                 f"model {name} version {number}",
-                snapshot.digest,
+                read_file=f"{snapshot.artifact_path}/{MANIFEST_FILE}",
+                read_digest=snapshot.digest,
             )
             if version.inputs:
                 conn.execute(_INSERT_INPUT, sql_rows.input_rows(version))

@@ -189,6 +189,7 @@ class RunBuffer:
 
     def _deliver(self, run_id: str, batch: RunBatch) -> None:
         delay = 0.05
+        warned = False
         while True:
             try:
                 self._send(run_id, batch)
@@ -198,8 +199,9 @@ class RunBuffer:
                 # cannot be written (disk full): the batch waits in memory and tries again
                 if self._stopping:
                     raise
-                if isinstance(exc, OSError) and delay == 0.05:
+                if isinstance(exc, OSError) and not warned:
                     logger.warning("plinth cannot spool a batch for run %s: %s", run_id, exc)
+                    warned = True
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
             except Conflict as exc:

@@ -60,8 +60,6 @@ class GpuProbe:
 
 Emit = Callable[[dict[str, float], int], None]
 """``emit(values, step)``: one sample for one run, its samples counted from 0."""
-_COUNTERS = ("system/disk_read_mb", "system/disk_write_mb")
-_NET = ("system/network_receive_mb", "system/network_transmit_mb")
 
 
 def io_counters() -> dict[str, float]:
@@ -69,12 +67,12 @@ def io_counters() -> dict[str, float]:
     counters: dict[str, float] = {}
     disk = psutil.disk_io_counters()
     if disk is not None:
-        counters[_COUNTERS[0]] = disk.read_bytes / MIB
-        counters[_COUNTERS[1]] = disk.write_bytes / MIB
+        counters["system/disk_read_mb"] = disk.read_bytes / MIB
+        counters["system/disk_write_mb"] = disk.write_bytes / MIB
     net = psutil.net_io_counters()
     if net is not None:
-        counters[_NET[0]] = net.bytes_recv / MIB
-        counters[_NET[1]] = net.bytes_sent / MIB
+        counters["system/network_receive_mb"] = net.bytes_recv / MIB
+        counters["system/network_transmit_mb"] = net.bytes_sent / MIB
     return counters
 
 
